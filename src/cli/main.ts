@@ -1,0 +1,25 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { up } from './up.js';
+import { K8TS_VERSION } from '../version.js';
+
+const program = new Command('k8ts')
+  .description('Kubernetes, built again in TypeScript')
+  .version(K8TS_VERSION, '--version', 'print the k8ts version');
+
+program
+  .command('up')
+  .description('start a k8ts cluster on this machine')
+  .option('--data-dir <dir>', 'where state, certificates and logs live', join(homedir(), '.k8ts'))
+  .option('--datastore <url>', 'sqlite (default: <data-dir>/db/state.db), sqlite:///path/state.db, or etcd://host:2379[,host:2379]')
+  .addOption(new Option('--compaction-interval <seconds>', 'how often storage history is compacted').default(60).argParser(Number))
+  .addOption(new Option('--compaction-retention <seconds>', 'history kept for watches to resume from').default(300).argParser(Number))
+  .action(up);
+
+program
+  .command('version')
+  .description('print the k8ts version')
+  .action(() => console.log(`k8ts ${K8TS_VERSION}`));
+
+await program.parseAsync(process.argv);
