@@ -17,6 +17,8 @@ export class WatchChannel implements Watcher {
   private spaceWaiters: Array<() => void> = [];
   private failure?: Error;
   private stopped = false;
+  /** Events up to this revision (a replay the backend cannot pace) do not count against the capacity. */
+  private burstUntil = 0;
   /** Revision of the last event pushed (for resumption after a reconnect). */
   lastRevision: number;
 
@@ -40,7 +42,7 @@ export class WatchChannel implements Watcher {
   /** Queues an event. Events at or before the last pushed revision are ignored (replay overlap). */
   push(event: WatchEvent): void {
     if (this.closed || event.revision <= this.lastRevision) return;
-    if (this.pending >= this.capacity) {
+    if (this.pending >= this.capacity && event.revision > this.burstUntil) {
       this.fail(
         new StorageError('TooSlow', `watch consumer fell more than ${this.capacity} events behind at revision ${this.lastRevision}`),
       );
@@ -49,6 +51,14 @@ export class WatchChannel implements Watcher {
     this.lastRevision = event.revision;
     this.buffer.push(event);
     this.wake();
+  }
+
+  /**
+   * Lets history up to `revision` through whatever its size: for backends whose replay arrives faster than any
+   * consumer and cannot be paused (etcd sends it in large messages). Live events after it are bounded.
+   */
+  allowBurstUntil(revision: number): void {
+    this.burstUntil = revision;
   }
 
   /** Ends the watch with an error, delivered after the events already queued. */
