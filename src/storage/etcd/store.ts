@@ -19,6 +19,7 @@ import type {
   Store,
   UpdateFunc,
   Watcher,
+  WatchEvent,
   WatchOptions,
 } from '../interface.js';
 import { checkPreconditions } from '../preconditions.js';
@@ -48,7 +49,9 @@ const EQUAL = 0;
 export class EtcdStore implements Store {
   private readonly prefix: string;
   private compactRev = 0;
-  private readonly watchers = new Set<EtcdWatcher>();
+  /** The shared etcd stream per watched key, and which stream feeds each watcher. */
+  private readonly shared = new Map<string, SharedWatch>();
+  private readonly subscriptions = new Map<WatchChannel, SharedWatch>();
 
   private constructor(private readonly client: Etcd3, private readonly opts: EtcdStoreOptions) {
     this.prefix = opts.prefix ?? '';
@@ -60,6 +63,8 @@ export class EtcdStore implements Store {
     const client = new Etcd3({
       hosts: opts.endpoints,
       dialTimeout: timeout,
+      // Unpaged lists of a large resource exceed gRPC's 4 MiB default; kube-apiserver lifts the limit too.
+      grpcOptions: { 'grpc.max_receive_message_length': -1 },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
       // Faults surface at once as typed errors; callers (the apiserver, informers) own retrying.
       faultHandling: { host: () => noop, global: noop, watchBackoff: new ConstantBackoff(250).next() },
@@ -166,26 +171,17 @@ export class EtcdStore implements Store {
 
   watch(key: string, opts: WatchOptions = {}): Watcher {
     const recursive = opts.recursive ?? key.endsWith('/');
-    let etcdWatcher: EtcdWatcher | undefined;
-    let stopped = false;
-    const stopWatcher = (): void => {
-      stopped = true;
-      if (etcdWatcher) {
-        this.watchers.delete(etcdWatcher);
-        void etcdWatcher.cancel().catch(() => undefined);
-      }
-    };
-    const channel = new WatchChannel(opts.fromRevision ?? 0, stopWatcher, this.opts.watchCapacity);
-    void this.startWatch(key, recursive, opts.fromRevision, channel)
-      .then((w) => {
-        if (stopped) void w.cancel().catch(() => undefined);
-        else etcdWatcher = w;
-      })
-      .catch((err) => channel.fail(translateError(err, `watch ${key}`)));
+    const channel: WatchChannel = new WatchChannel(opts.fromRevision ?? 0, () => this.unsubscribe(channel), this.opts.watchCapacity);
+    void this.subscribe(key, recursive, opts.fromRevision, channel).catch((err) => channel.fail(translateError(err, `watch ${key}`)));
     return channel;
   }
 
-  private async startWatch(key: string, recursive: boolean, from: number | undefined, channel: WatchChannel): Promise<EtcdWatcher> {
+  /**
+   * Attaches a watcher to an etcd watch: the shared one for its key when that stream is not past the watcher's
+   * start (the usual case: many informers watching one resource from "now" cost one etcd stream, decoded
+   * once), or a stream of its own that replays the older history.
+   */
+  private async subscribe(key: string, recursive: boolean, from: number | undefined, channel: WatchChannel): Promise<void> {
     // A probe at the start revision: tells Expired apart and pins "now" for the replay burst.
     const probe = await this.call(() => this.client.kv.range({ key: this.k(key), revision: from ?? 0, count_only: true }));
     const current = revisionOf(probe.header);
@@ -193,30 +189,70 @@ export class EtcdStore implements Store {
     channel.lastRevision = start;
     // History up to now arrives in large etcd messages; only live events count against the capacity.
     channel.allowBurstUntil(current);
-    const builder = this.client.watch().withPreviousKV().startRevision(String(start + 1));
+    if (channel.closed) return;
+    const id = `${recursive ? 'prefix' : 'key'}:${key}`;
+    const existing = this.shared.get(id);
+    if (existing && !existing.failed && existing.position <= start) {
+      existing.subscribers.add(channel);
+      this.subscriptions.set(channel, existing);
+      return;
+    }
+    const stream = new SharedWatch(start);
+    if (!existing || existing.failed) {
+      this.shared.set(id, stream);
+      stream.shared = id;
+    }
+    stream.subscribers.add(channel);
+    this.subscriptions.set(channel, stream);
+    try {
+      stream.watcher = await this.openEtcdWatch(key, recursive, stream);
+    } catch (err) {
+      this.retire(stream);
+      stream.fail(translateError(err, `watch ${key}`));
+      return;
+    }
+    if (stream.subscribers.size === 0) this.retire(stream);
+  }
+
+  private unsubscribe(channel: WatchChannel): void {
+    const stream = this.subscriptions.get(channel);
+    if (!stream) return;
+    this.subscriptions.delete(channel);
+    stream.subscribers.delete(channel);
+    if (stream.subscribers.size === 0 && stream.watcher) this.retire(stream);
+  }
+
+  /** Cancels a stream nobody listens to any more and forgets it. */
+  private retire(stream: SharedWatch): void {
+    if (stream.shared && this.shared.get(stream.shared) === stream) this.shared.delete(stream.shared);
+    void stream.watcher?.cancel().catch(() => undefined);
+    stream.watcher = undefined;
+  }
+
+  private async openEtcdWatch(key: string, recursive: boolean, stream: SharedWatch): Promise<EtcdWatcher> {
+    const builder = this.client.watch().withPreviousKV().startRevision(String(stream.position + 1));
     const k = this.k(key);
     const watcher = await (recursive ? builder.prefix(k) : builder.key(k)).create();
-    this.watchers.add(watcher);
     const request = (watcher as unknown as { request: { start_revision?: string } }).request;
     // etcd3 resumes from header revisions, which run ahead of the events during a replay; resume after the
     // last event actually delivered instead, so a reconnect neither skips nor repeats.
-    const pinResume = (): void => void (request.start_revision = String(channel.lastRevision + 1));
+    const pinResume = (): void => void (request.start_revision = String(stream.position + 1));
     watcher.on('connected', pinResume);
     watcher.on('put', (kv, prev) => {
       const rev = Number(kv.mod_revision);
       const value = kv.value;
-      if (kv.create_revision === kv.mod_revision) channel.push({ type: 'ADDED', key: this.unk(kv.key), revision: rev, value });
-      else channel.push({ type: 'MODIFIED', key: this.unk(kv.key), revision: rev, value, prevValue: prev?.value });
+      if (kv.create_revision === kv.mod_revision) stream.deliver({ type: 'ADDED', key: this.unk(kv.key), revision: rev, value });
+      else stream.deliver({ type: 'MODIFIED', key: this.unk(kv.key), revision: rev, value, prevValue: prev?.value });
       pinResume();
     });
     watcher.on('delete', (kv, prev) => {
       const value = prev?.value ?? Buffer.alloc(0);
-      channel.push({ type: 'DELETED', key: this.unk(kv.key), revision: Number(kv.mod_revision), value, prevValue: prev?.value });
+      stream.deliver({ type: 'DELETED', key: this.unk(kv.key), revision: Number(kv.mod_revision), value, prevValue: prev?.value });
       pinResume();
     });
     watcher.on('error', (err: Error) => {
-      this.watchers.delete(watcher);
-      void this.expiredOr(channel.lastRevision, err, key).then((e) => channel.fail(e));
+      this.retire(stream);
+      void this.expiredOr(stream.position, err, key).then((e) => stream.fail(e));
     });
     return watcher;
   }
@@ -251,8 +287,7 @@ export class EtcdStore implements Store {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.watchers].map((w) => w.cancel().catch(() => undefined)));
-    this.watchers.clear();
+    for (const channel of [...this.subscriptions.keys()]) channel.stop();
     this.client.close();
   }
 
@@ -285,6 +320,28 @@ export class EtcdStore implements Store {
 
   private toKeyValue(kv: IKeyValue): KeyValue {
     return { key: this.unk(kv.key), value: kv.value, createRevision: Number(kv.create_revision), modRevision: Number(kv.mod_revision) };
+  }
+}
+
+/** One etcd watch stream and the watchers it feeds, all in revision order. */
+class SharedWatch {
+  readonly subscribers = new Set<WatchChannel>();
+  watcher?: EtcdWatcher;
+  /** Set when this is the stream later watchers of the same key may join. */
+  shared?: string;
+  failed = false;
+
+  /** @param position the revision of the last event delivered (the stream delivers everything after it) */
+  constructor(public position: number) {}
+
+  deliver(event: WatchEvent): void {
+    this.position = event.revision;
+    for (const channel of this.subscribers) channel.push(event);
+  }
+
+  fail(err: Error): void {
+    this.failed = true;
+    for (const channel of [...this.subscribers]) channel.fail(err);
   }
 }
 
