@@ -4,6 +4,7 @@ import { EtcdStore } from '../src/storage/etcd/store.js';
 import type { Store } from '../src/storage/interface.js';
 import { SQLiteStore } from '../src/storage/sqlite/store.js';
 import { startEtcd } from '../test/helpers/etcd-server.js';
+import { inParallel } from '../test/helpers/parallel.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import { percentile, type BenchRow, type Check } from './report.js';
 
@@ -56,17 +57,12 @@ async function etcdBackend(): Promise<Backend> {
 /** Runs `total` operations from `concurrency` workers; returns ops/s and per-op latencies (ms). */
 async function drive(total: number, concurrency: number, op: (i: number) => Promise<unknown>) {
   const latencies = new Float64Array(total);
-  let next = 0;
   const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < total; i = next++) {
-        const t = performance.now();
-        await op(i);
-        latencies[i] = performance.now() - t;
-      }
-    }),
-  );
+  await inParallel(total, concurrency, async (i) => {
+    const t = performance.now();
+    await op(i);
+    latencies[i] = performance.now() - t;
+  });
   const seconds = (performance.now() - started) / 1000;
   return { rate: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }

@@ -6,6 +6,7 @@ import { isStorageError } from '../../src/storage/errors.js';
 import { EtcdStore } from '../../src/storage/etcd/store.js';
 import type { KeyValue } from '../../src/storage/interface.js';
 import { takeEvents } from '../../src/storage/testing/conformance.js';
+import { inParallel } from '../helpers/parallel.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
 
 // Faults against a real etcd (Debian's etcd-server) that the tests stop, kill -9 and restart on the same data.
@@ -28,16 +29,6 @@ async function whenBack<T>(op: () => Promise<T>, ms = 10_000): Promise<T> {
       await sleep(100);
     }
   }
-}
-
-/** Runs `fn` over 0..n-1 from `concurrency` workers, each item once. */
-async function inParallel<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(n);
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < n; i = next++) results[i] = await fn(i);
-  }));
-  return results;
 }
 
 test('a stopped etcd gives prompt Unavailable errors, and writes work again once it is back', async () => {
