@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { up } from './up.js';
+import { COMPONENTS, up } from './up.js';
 import { K8TS_VERSION } from '../version.js';
 
 const program = new Command('k8ts')
@@ -13,6 +13,14 @@ program
   .description('start a k8ts cluster on this machine')
   .option('--data-dir <dir>', 'where state, certificates and logs live', join(homedir(), '.k8ts'))
   .option('--datastore <url>', 'sqlite (default: <data-dir>/db/state.db), sqlite:///path/state.db, or etcd://host:2379[,host:2379]')
+  .addOption(new Option('--port <port>', "the apiserver's HTTPS port").default(6443).argParser(Number))
+  .option('--bind-address <address>', 'the address the apiserver listens on', '127.0.0.1')
+  .option('--token-auth-file <file>', "bearer tokens, in kube-apiserver's static token CSV format (token,user,uid,\"group1,group2\")")
+  .addOption(
+    new Option('--disable <components>', `components not to run (comma-separated: ${COMPONENTS.join(', ')})`)
+      .default([])
+      .argParser((v: string) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  )
   .addOption(new Option('--compaction-interval <seconds>', 'how often storage history is compacted').default(60).argParser(Number))
   .addOption(new Option('--compaction-retention <seconds>', 'history kept for watches to resume from').default(300).argParser(Number))
   .action(up);

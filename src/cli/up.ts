@@ -1,3 +1,10 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { APIServer } from '../apiserver/server.js';
+import { TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth/authenticator.js';
+import { AlwaysAllowAuthorizer } from '../apiserver/auth/authorizer.js';
+import { writeKubeconfig } from '../pki/kubeconfig.js';
+import { ensureClusterPKI } from '../pki/pki.js';
 import { Compactor } from '../storage/compactor.js';
 import { describeDatastore, openStore, parseDatastore, type Datastore } from '../storage/factory.js';
 import type { Store } from '../storage/interface.js';
@@ -6,18 +13,27 @@ import { componentLogger } from '../util/log.js';
 export interface UpOptions {
   dataDir: string;
   datastore?: string;
+  port: number;
+  bindAddress: string;
+  tokenAuthFile?: string;
+  disable: string[];
   compactionInterval: number;
   compactionRetention: number;
 }
 
+/** Components `k8ts up` runs; each can be switched off with `--disable`. More join as they land. */
+export const COMPONENTS = ['compactor'] as const;
+
 /**
- * `k8ts up`: brings up every component on this machine. So far that is the storage engine (SQLite under the
- * data dir, or etcd) with its compactor; the apiserver and the rest join here as they land.
- * SIGINT/SIGTERM finish in-flight writes, close the store and exit 0.
+ * `k8ts up`: brings up every component on this machine: the datastore (SQLite under the data dir, or etcd),
+ * the cluster's certificates and admin kubeconfig, and the apiserver over HTTPS. SIGINT/SIGTERM stop
+ * accepting requests, let in-flight writes finish, close watches and the store, and exit 0.
  */
 export async function up(opts: UpOptions): Promise<void> {
   const log = componentLogger('up');
   const started = performance.now();
+  const unknown = opts.disable.filter((c) => !(COMPONENTS as readonly string[]).includes(c));
+  if (unknown.length > 0) fail(`unknown component(s) in --disable: ${unknown.join(', ')} (known: ${COMPONENTS.join(', ')})`);
   let datastore: Datastore;
   let store: Store;
   try {
@@ -25,27 +41,61 @@ export async function up(opts: UpOptions): Promise<void> {
     store = await openStore(datastore);
   } catch (err) {
     log.fatal({ err }, 'cannot open the datastore');
-    console.error(`k8ts: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    fail(err instanceof Error ? err.message : String(err));
   }
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  const pki = await ensureClusterPKI(join(opts.dataDir, 'pki'), opts.bindAddress && opts.bindAddress !== '0.0.0.0' ? { sans: [opts.bindAddress] } : {});
+  const authenticators: Authenticator[] = [new X509Authenticator()];
+  if (opts.tokenAuthFile) {
+    try {
+      authenticators.push(await TokenFileAuthenticator.load(opts.tokenAuthFile));
+    } catch (err) {
+      fail(`--token-auth-file: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const host = opts.bindAddress === '0.0.0.0' || opts.bindAddress === '::' ? '127.0.0.1' : opts.bindAddress;
+  const url = `https://${host.includes(':') ? `[${host}]` : host}:${opts.port}`;
+  const apiserver = new APIServer({
+    store,
+    tls: { key: pki.serving.key, cert: pki.serving.cert, ca: pki.ca.cert },
+    authenticator: new UnionAuthenticator(authenticators),
+    authorizer: new AlwaysAllowAuthorizer(),
+    logger: componentLogger('apiserver'),
+    advertiseAddress: `${host}:${opts.port}`,
+  });
   const compactor = new Compactor(store, {
     intervalMs: opts.compactionInterval * 1000,
     retentionMs: opts.compactionRetention * 1000,
     logger: componentLogger('storage'),
   });
-  compactor.start();
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    await apiserver.shutdown();
     await compactor.stop();
     await store.close();
     process.exit(0);
   };
   process.on('SIGINT', (s) => void shutdown(s));
   process.on('SIGTERM', (s) => void shutdown(s));
+  try {
+    await apiserver.start(opts.port, opts.bindAddress);
+  } catch (err) {
+    log.fatal({ err }, 'apiserver failed to start');
+    fail(`apiserver: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!opts.disable.includes('compactor')) compactor.start();
+  const kubeconfig = join(opts.dataDir, 'admin.kubeconfig');
+  await writeKubeconfig(kubeconfig, { server: url, caCert: pki.ca.cert, client: pki.admin });
   const revision = await store.currentRevision();
-  log.info({ datastore: describeDatastore(datastore), revision, ms: Math.round(performance.now() - started) }, 'storage ready');
-  console.error(`k8ts: storage ready (${describeDatastore(datastore)}) at revision ${revision}; press Ctrl-C to stop`);
+  log.info({ datastore: describeDatastore(datastore), revision, url, ms: Math.round(performance.now() - started) }, 'apiserver ready');
+  console.error(`k8ts: apiserver ready at ${url} (${describeDatastore(datastore)}, revision ${revision}); press Ctrl-C to stop`);
+  console.error(`k8ts: kubectl --kubeconfig ${kubeconfig} get nodes`);
+}
+
+function fail(message: string): never {
+  console.error(`k8ts: ${message}`);
+  process.exit(1);
 }

@@ -1,0 +1,120 @@
+/**
+ * What every resource handler works with: the request, the resource as served at the URL's version, the
+ * registry that stores it, and helpers to answer with objects and lists in the negotiated form.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkFieldLabels, parseFieldSelector, type FieldSelector } from '../../apimachinery/fields.js';
+import { parseLabelSelector, type LabelSelector } from '../../apimachinery/labels.js';
+import { badRequest } from '../../apimachinery/status.js';
+import { apiVersionOf } from '../../api/registry.js';
+import type { CachedObject } from '../../storage/cacher/cacher.js';
+import type { UserInfo } from '../auth/authenticator.js';
+import { negotiate, writeObject, type Negotiated } from '../http.js';
+import type { ResourceRequest } from '../request-info.js';
+import { fromStorageVersion } from '../registry/conversion.js';
+import type { GenericRegistry, ListOptions } from '../registry/generic.js';
+import type { Resource, StoredObject } from '../registry/strategy.js';
+import { parseIncludeObject, toTable } from '../table.js';
+
+export interface RequestScope {
+  req: IncomingMessage;
+  res: ServerResponse;
+  query: URLSearchParams;
+  info: ResourceRequest;
+  /** The resource at the URL's group/version. */
+  resource: Resource;
+  /** The registry of the resource's storage version. */
+  registry: GenericRegistry;
+  user: UserInfo;
+  accept: Negotiated;
+  warnings: string[];
+  /** Filled by the handler for metrics/logs: the HTTP code answered. */
+  code?: number;
+}
+
+export function newScope(
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  info: ResourceRequest,
+  resource: Resource,
+  registry: GenericRegistry,
+  user: UserInfo,
+): RequestScope {
+  return { req, res, query, info, resource, registry, user, accept: negotiate(req.headers.accept), warnings: [] };
+}
+
+/** The served form of a stored object: converted to the URL's version when it differs from storage. */
+export function served(scope: RequestScope, obj: StoredObject): StoredObject {
+  return fromStorageVersion(obj, scope.resource.info);
+}
+
+/** JSON of a cached object as served at the URL's version (no work when it is the storage version). */
+export function servedJSON(scope: RequestScope, o: CachedObject): string {
+  if (!scope.resource.info.storage) return o.json;
+  return JSON.stringify(served(scope, JSON.parse(o.json) as StoredObject));
+}
+
+/** Answers with one object, as JSON/YAML or as a one-row Table when asked. */
+export function respondObject(scope: RequestScope, obj: StoredObject | undefined, status = 200, json?: string): void {
+  scope.code = status;
+  if (scope.accept.table) {
+    const include = parseIncludeObject(scope.query.get('includeObject'));
+    if (!include) throw badRequest(`includeObject: Unsupported value: "${scope.query.get('includeObject')}"`);
+    const object = obj ?? (JSON.parse(json!) as StoredObject);
+    writeObject(scope.req, scope.res, toTable([object], { include }), { status, type: scope.accept.type, warnings: scope.warnings });
+    return;
+  }
+  writeObject(scope.req, scope.res, obj, { status, json, type: scope.accept.type, warnings: scope.warnings });
+}
+
+/** The kind of the list (`PodList`). */
+export function listKind(scope: RequestScope): string {
+  return `${scope.resource.info.kind}List`;
+}
+
+/** Answers with a list of cached objects, serialized by concatenation (no re-encoding of items). */
+export function respondList(
+  scope: RequestScope,
+  items: readonly CachedObject[],
+  meta: { resourceVersion: string; continue?: string; remainingItemCount?: number },
+): void {
+  scope.code = 200;
+  const listMeta: Record<string, unknown> = { resourceVersion: meta.resourceVersion };
+  if (meta.continue) listMeta.continue = meta.continue;
+  if (meta.remainingItemCount !== undefined) listMeta.remainingItemCount = meta.remainingItemCount;
+  if (scope.accept.table) {
+    const include = parseIncludeObject(scope.query.get('includeObject'));
+    if (!include) throw badRequest(`includeObject: Unsupported value: "${scope.query.get('includeObject')}"`);
+    const objects = items.map((o) => served(scope, JSON.parse(o.json) as StoredObject));
+    writeObject(scope.req, scope.res, toTable(objects, { include, listMeta }), { type: scope.accept.type, warnings: scope.warnings });
+    return;
+  }
+  const head = JSON.stringify({ kind: listKind(scope), apiVersion: apiVersionOf(scope.resource.info), metadata: listMeta });
+  const body = `${head.slice(0, -1)},"items":[${items.map((o) => servedJSON(scope, o)).join(',')}]}`;
+  writeObject(scope.req, scope.res, undefined, { json: body, type: scope.accept.type, warnings: scope.warnings });
+}
+
+/** Parses the selector and paging options of a list, watch or deletecollection. */
+export function parseListOptions(scope: RequestScope): ListOptions & { labelSelector: LabelSelector; fieldSelector: FieldSelector } {
+  const q = scope.query;
+  const labelSelector = parseLabelSelector(q.get('labelSelector') ?? '');
+  const fieldSelector = parseFieldSelector(q.get('fieldSelector') ?? '');
+  const supported = new Set(['metadata.name', ...(scope.resource.info.namespaced ? ['metadata.namespace'] : []), ...(scope.registry.resource.strategy.selectableFields ?? [])]);
+  checkFieldLabels(fieldSelector, supported);
+  const limitText = q.get('limit');
+  let limit = 0;
+  if (limitText !== null && limitText !== '') {
+    if (!/^-?\d+$/.test(limitText)) throw badRequest(`limit: Invalid value: "${limitText}": must be an integer`);
+    limit = Math.max(0, Number(limitText));
+  }
+  const opts: ListOptions & { labelSelector: LabelSelector; fieldSelector: FieldSelector } = { labelSelector, fieldSelector, limit };
+  if (scope.info.namespace) opts.namespace = scope.info.namespace;
+  const cont = q.get('continue');
+  if (cont) opts.continue = cont;
+  const rv = q.get('resourceVersion');
+  if (rv !== null) opts.resourceVersion = rv;
+  const match = q.get('resourceVersionMatch');
+  if (match) opts.resourceVersionMatch = match;
+  return opts;
+}

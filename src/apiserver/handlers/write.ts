@@ -1,0 +1,256 @@
+/**
+ * The writing verbs: create, update, patch, delete and deletecollection, for resources and their `status`
+ * and `scale` subresources. Each decodes and checks the body against the URL, runs admission, converts to
+ * the storage version and hands the object to the generic registry.
+ */
+import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
+import { apiVersionOf } from '../../api/registry.js';
+import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch } from '../../apimachinery/patch.js';
+import { badRequest, invalid, methodNotSupported, unsupportedMediaType } from '../../apimachinery/status.js';
+import type { AdmissionChain } from '../admission/admission.js';
+import { checkUnknownFields, parseFieldValidation } from '../field-validation.js';
+import { decodeBody, mediaType, PATCH_TYPES, readBody } from '../http.js';
+import { toStorageVersion } from '../registry/conversion.js';
+import type { StoredObject } from '../registry/strategy.js';
+import { updateScale } from './scale.js';
+import { parseListOptions, respondObject, served, type RequestScope } from './scope.js';
+
+export interface WriteContext {
+  admission: AdmissionChain;
+}
+
+/** `dryRun=All` (the only value Kubernetes accepts). */
+export function parseDryRun(scope: RequestScope): boolean {
+  const values = scope.query.getAll('dryRun');
+  if (values.length === 0) return false;
+  for (const v of values) {
+    if (v !== 'All') {
+      throw invalid('CreateOptions', 'meta.k8s.io', '', [
+        { reason: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: "${v}": supported values: "All"` },
+      ]);
+    }
+  }
+  return true;
+}
+
+/** Reads the body as an object of the URL's kind, checked against the URL (kind, apiVersion, namespace). */
+async function decodeObject(scope: RequestScope, expectedKind: string, expectedAPIVersion: string): Promise<StoredObject> {
+  const body = await readBody(scope.req);
+  const decoded = decodeBody(body, scope.req.headers['content-type']);
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
+    throw badRequest(`the object provided is unrecognized (must be of type ${expectedKind})`);
+  }
+  const obj = decoded as StoredObject;
+  if (obj.kind === undefined || obj.kind === '') obj.kind = expectedKind;
+  if (obj.apiVersion === undefined || obj.apiVersion === '') obj.apiVersion = expectedAPIVersion;
+  if (typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string') {
+    throw badRequest(`the object provided is unrecognized (must be of type ${expectedKind})`);
+  }
+  if (obj.apiVersion !== expectedAPIVersion) {
+    throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${expectedAPIVersion})`);
+  }
+  if (obj.kind !== expectedKind) {
+    throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${expectedKind})`);
+  }
+  if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
+  if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw badRequest('metadata: must be an object');
+  scope.warnings.push(...checkUnknownFields(obj, expectedKind, parseFieldValidation(scope.query.get('fieldValidation'))));
+  const ns = scope.info.namespace;
+  if (scope.resource.info.namespaced) {
+    if (!obj.metadata.namespace) obj.metadata.namespace = ns;
+    else if (obj.metadata.namespace !== ns) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+  }
+  return obj;
+}
+
+function expectedAPIVersion(scope: RequestScope): string {
+  return apiVersionOf(scope.resource.info);
+}
+
+export async function createObject(scope: RequestScope, ctx: WriteContext): Promise<void> {
+  const { info } = scope;
+  if (info.subresource) throw methodNotSupported(scope.registry.gr, 'create');
+  const dryRun = parseDryRun(scope);
+  const obj = await decodeObject(scope, scope.resource.info.kind, expectedAPIVersion(scope));
+  await ctx.admission.run({
+    operation: 'CREATE',
+    resource: scope.resource.info,
+    subresource: '',
+    namespace: info.namespace,
+    name: obj.metadata.name ?? '',
+    object: obj,
+    user: scope.user,
+    dryRun,
+  });
+  const created = await scope.registry.create(toStorageVersion(obj, scope.resource.info), { dryRun });
+  respondObject(scope, served(scope, created), 201);
+}
+
+export async function updateObject(scope: RequestScope, ctx: WriteContext): Promise<void> {
+  const { info } = scope;
+  const dryRun = parseDryRun(scope);
+  if (info.subresource === 'scale') {
+    const scale = await decodeObject(scope, 'Scale', 'autoscaling/v1');
+    respondObject(scope, await updateScale(scope, () => scale, dryRun));
+    return;
+  }
+  const obj = await decodeObject(scope, scope.resource.info.kind, expectedAPIVersion(scope));
+  if (obj.metadata.name !== info.name) {
+    throw badRequest(`the name of the object (${obj.metadata.name ?? ''}) does not match the name on the URL (${info.name})`);
+  }
+  const subresource = info.subresource === 'status' ? 'status' : undefined;
+  await ctx.admission.run({
+    operation: 'UPDATE',
+    resource: scope.resource.info,
+    subresource: info.subresource,
+    namespace: info.namespace,
+    name: info.name,
+    object: obj,
+    user: scope.user,
+    dryRun,
+  });
+  const before = scope.registry.cache.get(scope.registry.key(info.namespace, info.name));
+  const updated = await scope.registry.update(info.namespace || undefined, info.name, toStorageVersion(obj, scope.resource.info), {
+    dryRun,
+    ...(subresource ? { subresource } : {}),
+  });
+  respondObject(scope, served(scope, updated), before === undefined && scope.registry.resource.strategy.allowCreateOnUpdate ? 201 : 200);
+}
+
+/** Applies a patch body of the request's patch type to `current`. */
+function applyPatch(contentType: string, current: StoredObject, patch: unknown): StoredObject {
+  let result: unknown;
+  if (contentType === PATCH_TYPES.json) result = applyJSONPatch(current, patch);
+  else if (contentType === PATCH_TYPES.merge) result = applyMergePatch(current, patch);
+  else result = applyStrategicMergePatch(current, patch);
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) throw badRequest('the patch must leave an object');
+  const obj = result as StoredObject;
+  if (typeof obj.metadata !== 'object' || obj.metadata === null) obj.metadata = {};
+  return obj;
+}
+
+export async function patchObject(scope: RequestScope, ctx: WriteContext): Promise<void> {
+  const { info } = scope;
+  const dryRun = parseDryRun(scope);
+  const contentType = mediaType(scope.req.headers['content-type']);
+  const accepted = [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.strategic];
+  if (!(accepted as string[]).includes(contentType)) throw unsupportedMediaType(contentType, accepted);
+  const body = await readBody(scope.req);
+  let patch: unknown;
+  try {
+    patch = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`error decoding patch: ${(err as Error).message}`);
+  }
+  if (contentType !== PATCH_TYPES.json && (typeof patch !== 'object' || patch === null || Array.isArray(patch))) {
+    throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+  }
+  if (info.subresource === 'scale') {
+    respondObject(scope, await updateScale(scope, (current) => applyPatch(contentType, current, patch), dryRun));
+    return;
+  }
+  const subresource = info.subresource === 'status' ? 'status' : undefined;
+  const updated = await scope.registry.update(
+    info.namespace || undefined,
+    info.name,
+    async (current) => {
+      const before = served(scope, current);
+      const after = applyPatch(contentType, before, patch);
+      if (after.metadata.name !== undefined && after.metadata.name !== info.name) {
+        throw badRequest(`the name of the object (${after.metadata.name}) does not match the name on the URL (${info.name})`);
+      }
+      after.metadata.name = info.name;
+      if (scope.resource.info.namespaced) after.metadata.namespace = info.namespace;
+      after.kind = scope.resource.info.kind;
+      after.apiVersion = expectedAPIVersion(scope);
+      // A patch carries the resourceVersion precondition only when it sets one explicitly.
+      const patchMeta = (patch as { metadata?: { resourceVersion?: string } } | undefined)?.metadata;
+      if (contentType !== PATCH_TYPES.json && patchMeta?.resourceVersion === undefined) after.metadata.resourceVersion = before.metadata.resourceVersion;
+      scope.warnings.push(...checkUnknownFields(after, scope.resource.info.kind, parseFieldValidation(scope.query.get('fieldValidation'))));
+      await ctx.admission.run({
+        operation: 'UPDATE',
+        resource: scope.resource.info,
+        subresource: info.subresource,
+        namespace: info.namespace,
+        name: info.name,
+        object: after,
+        user: scope.user,
+        dryRun,
+      });
+      return toStorageVersion(after, scope.resource.info);
+    },
+    { dryRun, ...(subresource ? { subresource } : {}) },
+  );
+  respondObject(scope, served(scope, updated));
+}
+
+/** DeleteOptions from the body (kubectl sends one) and the query. */
+async function deleteOptions(scope: RequestScope): Promise<DeleteOptions> {
+  const body = await readBody(scope.req);
+  let opts: DeleteOptions = {};
+  if (body.length > 0) {
+    const decoded = decodeBody(body, scope.req.headers['content-type']);
+    if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) throw badRequest('the body must be a DeleteOptions object');
+    opts = decoded as DeleteOptions;
+  }
+  const q = scope.query;
+  const grace = q.get('gracePeriodSeconds');
+  if (grace !== null && grace !== '') {
+    if (!/^-?\d+$/.test(grace)) throw badRequest(`gracePeriodSeconds: Invalid value: "${grace}": must be an integer`);
+    opts.gracePeriodSeconds = Number(grace);
+  }
+  const policy = q.get('propagationPolicy');
+  if (policy) opts.propagationPolicy = policy;
+  if (opts.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy)) {
+    throw invalid('DeleteOptions', 'meta.k8s.io', '', [
+      { reason: 'FieldValueNotSupported', field: 'propagationPolicy', message: `Unsupported value: "${opts.propagationPolicy}": supported values: "Foreground", "Background", "Orphan", "nil"` },
+    ]);
+  }
+  if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) opts.gracePeriodSeconds = 1;
+  return opts;
+}
+
+export async function deleteObject(scope: RequestScope, ctx: WriteContext): Promise<void> {
+  const { info } = scope;
+  if (info.subresource) throw methodNotSupported(scope.registry.gr, 'delete');
+  const opts = await deleteOptions(scope);
+  const dryRun = parseDryRun(scope) || (opts.dryRun ?? []).includes('All');
+  await ctx.admission.run({
+    operation: 'DELETE',
+    resource: scope.resource.info,
+    subresource: '',
+    namespace: info.namespace,
+    name: info.name,
+    user: scope.user,
+    dryRun,
+  });
+  const { object, deleted } = await scope.registry.delete(info.namespace || undefined, info.name, opts, dryRun);
+  respondObject(scope, served(scope, object), deleted ? 200 : 202);
+}
+
+export async function deleteCollection(scope: RequestScope, ctx: WriteContext): Promise<void> {
+  const { info } = scope;
+  const dryRun = parseDryRun(scope);
+  const opts = await deleteOptions(scope);
+  const listOpts = parseListOptions(scope);
+  await ctx.admission.run({
+    operation: 'DELETE',
+    resource: scope.resource.info,
+    subresource: '',
+    namespace: info.namespace,
+    name: '',
+    user: scope.user,
+    dryRun,
+  });
+  const { revision, items } = await scope.registry.deleteCollection(listOpts, opts, dryRun || (opts.dryRun ?? []).includes('All'));
+  scope.code = 200;
+  respondObject(scope, {
+    kind: `${scope.resource.info.kind}List`,
+    apiVersion: expectedAPIVersion(scope),
+    metadata: { resourceVersion: String(revision) },
+    items: items.map((o) => served(scope, o)),
+  });
+}
+

@@ -1,0 +1,166 @@
+/**
+ * The HTTP edges of the apiserver: reading bodies (size limit, media types), negotiating the answer's
+ * format (JSON, YAML, Table, gzip) and writing objects and Status errors.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { parseAllDocuments, stringify as toYAML } from 'yaml';
+import { badRequest, requestEntityTooLarge, StatusError, unsupportedMediaType } from '../apimachinery/status.js';
+
+/** kube-apiserver's limit on request bodies (3 MiB). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Responses at least this large are gzipped when the client accepts it (kube-apiserver's threshold). */
+const GZIP_THRESHOLD = 128 * 1024;
+
+export const JSON_TYPE = 'application/json';
+export const YAML_TYPE = 'application/yaml';
+
+export const PATCH_TYPES = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+
+export type PatchType = keyof typeof PATCH_TYPES;
+
+/** The media type of a Content-Type or Accept entry, lower-cased, without parameters. */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/** Reads the whole body, refusing (413) past the limit without buffering the excess. */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(requestEntityTooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        chunks.length = 0;
+        reject(requestEntityTooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+    });
+  });
+}
+
+/** Decodes a JSON or YAML request body into one object; anything else is a Status error. */
+export function decodeBody(body: Buffer, contentType: string | undefined): unknown {
+  const type = mediaType(contentType) || JSON_TYPE;
+  if (type === JSON_TYPE || type.endsWith('+json')) return parseJSON(body);
+  if (type === YAML_TYPE || type === 'application/x-yaml' || type === 'text/yaml' || type === PATCH_TYPES.apply) {
+    const docs = parseAllDocuments(body.toString('utf8'));
+    if (Array.isArray(docs) === false || docs.length !== 1) {
+      throw badRequest('the body of the request must contain exactly one YAML document');
+    }
+    const doc = docs[0]!;
+    if (doc.errors.length > 0) throw badRequest(`error converting YAML to JSON: ${doc.errors[0]!.message}`);
+    return doc.toJS();
+  }
+  throw unsupportedMediaType(type, [JSON_TYPE, YAML_TYPE]);
+}
+
+function parseJSON(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+  }
+}
+
+export interface Negotiated {
+  /** The media type written: JSON or YAML. */
+  type: typeof JSON_TYPE | typeof YAML_TYPE;
+  /** The client asked for a meta.k8s.io Table. */
+  table: boolean;
+  /** `as=PartialObjectMetadata` / `PartialObjectMetadataList`. */
+  partialMetadata: boolean;
+  /** Aggregated discovery (apidiscovery.k8s.io v2) was asked for. */
+  aggregatedDiscovery: boolean;
+}
+
+/** Chooses the answer's form from the Accept header, in the client's order of preference. */
+export function negotiate(accept: string | undefined): Negotiated {
+  const fallback: Negotiated = { type: JSON_TYPE, table: false, partialMetadata: false, aggregatedDiscovery: false };
+  if (!accept) return fallback;
+  for (const entry of accept.split(',')) {
+    const [rawType, ...rawParams] = entry.split(';');
+    const type = rawType!.trim().toLowerCase();
+    const params = new Map(rawParams.map((p) => p.trim().split('=').map((s) => s.trim()) as [string, string]));
+    const as = params.get('as');
+    const group = params.get('g');
+    if (type === JSON_TYPE || type === YAML_TYPE || type === '*/*' || type === 'application/*') {
+      const chosen = type === YAML_TYPE ? YAML_TYPE : JSON_TYPE;
+      if (!as) return { ...fallback, type: chosen };
+      if (as === 'Table' && group === 'meta.k8s.io' && (params.get('v') === 'v1' || params.get('v') === 'v1beta1')) {
+        return { ...fallback, type: chosen, table: true };
+      }
+      if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && group === 'meta.k8s.io') {
+        return { ...fallback, type: chosen, partialMetadata: true };
+      }
+      if (as === 'APIGroupDiscoveryList' && group === 'apidiscovery.k8s.io' && params.get('v') === 'v2') {
+        return { ...fallback, type: chosen, aggregatedDiscovery: true };
+      }
+    }
+  }
+  return fallback;
+}
+
+export interface WriteOptions {
+  status?: number;
+  /** Pre-serialized JSON to send as is (lists and watch-cache objects are serialized once). */
+  json?: string;
+  type?: typeof JSON_TYPE | typeof YAML_TYPE;
+  warnings?: readonly string[];
+  headers?: Record<string, string>;
+}
+
+/** Writes an object (or pre-serialized JSON) in the negotiated format, gzipped when large and accepted. */
+export function writeObject(req: IncomingMessage, res: ServerResponse, obj: unknown, opts: WriteOptions = {}): void {
+  const type = opts.type ?? JSON_TYPE;
+  let text: string;
+  if (type === YAML_TYPE) text = toYAML(opts.json !== undefined ? JSON.parse(opts.json) : obj);
+  else text = opts.json ?? JSON.stringify(obj);
+  let body: Buffer | string = text;
+  const headers: Record<string, string | number | string[]> = { 'Content-Type': type, ...opts.headers };
+  if (opts.warnings && opts.warnings.length > 0) headers['Warning'] = opts.warnings.map(warningHeader);
+  if (text.length >= GZIP_THRESHOLD && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    body = gzipSync(text, { level: 1 });
+    headers['Content-Encoding'] = 'gzip';
+    headers['Vary'] = 'Accept-Encoding';
+  }
+  headers['Content-Length'] = Buffer.byteLength(body);
+  res.writeHead(opts.status ?? 200, headers);
+  res.end(body);
+}
+
+/** A `Warning` header value as kube-apiserver sends it (code 299, no agent). */
+export function warningHeader(text: string): string {
+  return `299 - ${JSON.stringify(text)}`;
+}
+
+/** Writes a Status error (its code is the HTTP status). */
+export function writeStatus(req: IncomingMessage, res: ServerResponse, err: StatusError, type: Negotiated['type'] = JSON_TYPE): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  writeObject(req, res, err.status, { status: err.code, type });
+}

@@ -1,0 +1,464 @@
+/**
+ * The generic registry (Kubernetes' genericregistry.Store): create, get, list, update, delete and
+ * deletecollection for any resource, with the metadata rules every object follows (uid, creationTimestamp,
+ * generation, finalizers and deletionTimestamp, resourceVersion preconditions) and the resource's strategy
+ * hooks. Reads come from the watch cache; writes go to storage.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DeleteOptions, StatusCause } from 'kubernetes-types/meta/v1.js';
+import type { FieldSelector } from '../../apimachinery/fields.js';
+import type { LabelSelector } from '../../apimachinery/labels.js';
+import { generateName, validateObjectMeta } from '../../apimachinery/names.js';
+import {
+  badRequest,
+  conflict,
+  expired,
+  fromStorageError,
+  invalid,
+  notFound,
+  OBJECT_MODIFIED,
+  StatusError,
+  timeout,
+  type GroupResource,
+} from '../../apimachinery/status.js';
+import type { CachedObject, Cacher, ResourceCache } from '../../storage/cacher/cacher.js';
+import { decodeContinue, encodeContinue } from '../../storage/continue.js';
+import { isStorageError, StorageError } from '../../storage/errors.js';
+import type { KeyValue, Store } from '../../storage/interface.js';
+import { cacheDecoder, decodeFromStorage, encodeForStorage, objectKey, resourcePrefix } from './object.js';
+import { hasStatusSubresource, type ObjectMeta, type Resource, type StoredObject } from './strategy.js';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: LabelSelector;
+  fieldSelector?: FieldSelector;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListResult {
+  revision: number;
+  items: CachedObject[];
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** `status` writes only status; anything else writes everything but status (for resources with one). */
+  subresource?: 'status';
+  /** Set by `delete` alone: the write marks the object for deletion (clients cannot set deletionTimestamp). */
+  deleting?: boolean;
+}
+
+/** Computes the new object from the current one (for patch and subresource writes). */
+export type UpdateObjectFunc = (current: StoredObject) => StoredObject | Promise<StoredObject>;
+
+/** Thrown inside a storage update to abandon it without writing (dry run). */
+class DryRunResult {
+  constructor(readonly object: StoredObject) {}
+}
+
+/** Matches objects against list/watch selectors. */
+export function matchesSelectors(o: CachedObject, labels?: LabelSelector, fields?: FieldSelector): boolean {
+  if (labels && !labels.empty() && !labels.matches(o.labels)) return false;
+  if (fields && !fields.empty() && !fields.matches(o.fields)) return false;
+  return true;
+}
+
+export class GenericRegistry {
+  readonly prefix: string;
+  readonly gr: GroupResource;
+  private readonly decode: (kv: KeyValue) => CachedObject;
+  private readonly withStatus: boolean;
+
+  constructor(
+    readonly resource: Resource,
+    private readonly store: Store,
+    private readonly cacher: Cacher,
+  ) {
+    this.prefix = resourcePrefix(resource.info.group, resource.info.resource);
+    this.gr = { group: resource.info.group, resource: resource.info.resource };
+    this.decode = cacheDecoder(resource);
+    this.withStatus = hasStatusSubresource(resource.info);
+  }
+
+  /** The revision the watch cache has reached. */
+  get cacheRevision(): number {
+    return this.cacher.revision;
+  }
+
+  get cache(): ResourceCache {
+    return this.cacher.resource(this.prefix);
+  }
+
+  key(namespace: string | undefined, name: string): string {
+    return objectKey(this.prefix, this.resource.info.namespaced ? namespace : undefined, name);
+  }
+
+  /** The key prefix of a list: the whole resource, or one namespace of it. */
+  listPrefix(namespace: string | undefined): string {
+    return namespace && this.resource.info.namespaced ? `${this.prefix}${namespace}/` : this.prefix;
+  }
+
+  /** Waits until the cache reflects every write storage has acknowledged (a consistent read). */
+  async waitFresh(): Promise<void> {
+    const revision = await this.store.currentRevision();
+    await this.waitForRevision(revision);
+  }
+
+  async waitForRevision(revision: number): Promise<void> {
+    try {
+      await this.cacher.waitUntilFresh(revision);
+    } catch {
+      throw timeout(`Too large resource version: ${revision}, current: ${this.cacher.revision}`);
+    }
+  }
+
+  /** The current object, from the cache after a consistent wait. */
+  async get(namespace: string | undefined, name: string): Promise<CachedObject> {
+    await this.waitFresh();
+    const found = this.cache.get(this.key(namespace, name));
+    if (!found) throw notFound(this.gr, name);
+    return found;
+  }
+
+  /** The current object, decoded, straight from storage (for read-modify-write). */
+  async getObject(namespace: string | undefined, name: string): Promise<StoredObject> {
+    try {
+      return decodeFromStorage(await this.store.get(this.key(namespace, name)));
+    } catch (err) {
+      throw this.translate(err, name);
+    }
+  }
+
+  async list(opts: ListOptions): Promise<ListResult> {
+    const prefix = this.listPrefix(opts.namespace);
+    const rv = opts.resourceVersion ?? '';
+    const match = opts.resourceVersionMatch ?? '';
+    if (match && !['Exact', 'NotOlderThan'].includes(match)) {
+      throw invalid('ListOptions', 'meta.k8s.io', '', [
+        { reason: 'FieldValueNotSupported', field: 'resourceVersionMatch', message: `Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"` },
+      ]);
+    }
+    if (match && rv === '') {
+      throw invalid('ListOptions', 'meta.k8s.io', '', [
+        { reason: 'FieldValueForbidden', field: 'resourceVersionMatch', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided' },
+      ]);
+    }
+    if (opts.continue) {
+      if (rv !== '') {
+        throw invalid('ListOptions', 'meta.k8s.io', '', [
+          { reason: 'FieldValueForbidden', field: 'resourceVersion', message: 'Forbidden: specifying resource version is not allowed when using continue' },
+        ]);
+      }
+      return this.listFromStorage(prefix, opts, { continue: opts.continue });
+    }
+    const revision = rv === '' ? undefined : parseResourceVersion(rv);
+    if (match === 'Exact' && revision !== undefined && revision !== this.cacher.revision) {
+      return this.listFromStorage(prefix, opts, { revision });
+    }
+    if (revision === undefined) await this.waitFresh();
+    else if (revision > 0) await this.waitForRevision(revision);
+    return this.listFromCache(prefix, opts);
+  }
+
+  private listFromCache(prefix: string, opts: ListOptions): ListResult {
+    const revision = this.cacher.revision;
+    const all = this.cache.list(prefix);
+    const selecting = !(opts.labelSelector?.empty() ?? true) || !(opts.fieldSelector?.empty() ?? true);
+    const items = selecting ? all.filter((o) => matchesSelectors(o, opts.labelSelector, opts.fieldSelector)) : all;
+    const limit = opts.limit ?? 0;
+    if (limit <= 0 || items.length <= limit) return { revision, items };
+    const page = items.slice(0, limit);
+    const result: ListResult = { revision, items: page, continue: encodeContinue(prefix, revision, page[page.length - 1]!.key) };
+    if (!selecting) result.remainingItemCount = items.length - limit;
+    return result;
+  }
+
+  private async listFromStorage(prefix: string, opts: ListOptions, start: { continue?: string; revision?: number }): Promise<ListResult> {
+    const limit = opts.limit ?? 0;
+    const items: CachedObject[] = [];
+    let token = start.continue;
+    let revision = start.revision;
+    try {
+      for (;;) {
+        const page = await this.store.list(prefix, token ? { continue: token, limit } : { revision, limit });
+        revision = page.revision;
+        for (const kv of page.items) {
+          const o = this.decode(kv);
+          if (matchesSelectors(o, opts.labelSelector, opts.fieldSelector)) items.push(o);
+        }
+        token = page.continue;
+        if (!token || (limit > 0 && items.length >= limit)) {
+          const result: ListResult = { revision, items: limit > 0 ? items.slice(0, limit) : items };
+          if (limit > 0 && items.length > limit) {
+            result.continue = encodeContinue(prefix, revision, items[limit - 1]!.key);
+          } else if (token) {
+            result.continue = token;
+            if (page.remainingItemCount !== undefined && !opts.labelSelector && !opts.fieldSelector) result.remainingItemCount = page.remainingItemCount;
+          }
+          return result;
+        }
+      }
+    } catch (err) {
+      if (isStorageError(err, 'Expired') && start.continue) throw await this.expiredContinue(prefix, start.continue);
+      if (isStorageError(err, 'Invalid')) throw badRequest(err.message);
+      throw this.translate(err, '');
+    }
+  }
+
+  /** The 410 for a continue token past compaction, carrying a token that continues at the latest revision. */
+  private async expiredContinue(prefix: string, token: string): Promise<StatusError> {
+    const { afterKey } = decodeContinue(prefix, token);
+    const fresh = encodeContinue(prefix, await this.store.currentRevision(), afterKey);
+    const err = expired(
+      'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+    );
+    err.status.metadata = { continue: fresh };
+    return err;
+  }
+
+  /** Creates `obj` (already converted to the storage version and checked against the URL). */
+  async create(obj: StoredObject, opts: WriteOptions = {}): Promise<StoredObject> {
+    const meta = obj.metadata;
+    if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
+    this.prepareNewMeta(meta);
+    if (this.withStatus) delete obj.status;
+    this.resource.strategy.prepareForCreate?.(obj);
+    this.validate(obj, this.resource.strategy.validate?.(obj) ?? []);
+    if (opts.dryRun) return obj;
+    try {
+      const kv = await this.store.create(this.key(meta.namespace, meta.name!), encodeForStorage(obj));
+      meta.resourceVersion = String(kv.modRevision);
+      return obj;
+    } catch (err) {
+      throw this.translate(err, meta.name!);
+    }
+  }
+
+  /**
+   * Replaces the object with `next` (PUT) or with what `next` computes from the current one (PATCH, scale),
+   * keeping what clients may not change. Returns the stored result.
+   */
+  async update(
+    namespace: string | undefined,
+    name: string,
+    next: StoredObject | UpdateObjectFunc,
+    opts: WriteOptions = {},
+  ): Promise<StoredObject> {
+    const key = this.key(namespace, name);
+    const { strategy } = this.resource;
+    let created = false;
+    const tryUpdate = async (current: KeyValue | undefined): Promise<Buffer> => {
+      if (!current) {
+        if (typeof next === 'function' || !strategy.allowCreateOnUpdate) throw StorageError.notFound(key);
+        created = true;
+        const obj = structuredClone(next);
+        delete obj.metadata.resourceVersion;
+        await this.create(obj, { dryRun: true });
+        if (opts.dryRun) throw new DryRunResult(obj);
+        return encodeForStorage(obj);
+      }
+      created = false;
+      const old = decodeFromStorage(current);
+      const obj = typeof next === 'function' ? await next(structuredClone(old)) : structuredClone(next);
+      obj.metadata ??= {};
+      const rv = obj.metadata.resourceVersion;
+      if (rv !== undefined && rv !== '' && rv !== old.metadata.resourceVersion) {
+        throw conflict(this.gr, name, OBJECT_MODIFIED);
+      }
+      if ((rv === undefined || rv === '') && typeof next !== 'function' && strategy.allowUnconditionalUpdate === false) {
+        throw invalid(this.kind(obj), this.gr.group, name, [
+          { reason: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' },
+        ]);
+      }
+      if (obj.metadata.uid && obj.metadata.uid !== old.metadata.uid) {
+        throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${old.metadata.uid}`);
+      }
+      this.carryOver(obj, old, opts);
+      if (opts.subresource !== 'status') strategy.prepareForUpdate?.(obj, old);
+      this.validate(obj, strategy.validateUpdate?.(obj, old) ?? []);
+      if (opts.dryRun) throw new DryRunResult(obj);
+      return encodeForStorage(obj);
+    };
+    let kv: KeyValue;
+    try {
+      kv = await this.store.guaranteedUpdate(key, tryUpdate, { ignoreNotFound: strategy.allowCreateOnUpdate ?? false });
+    } catch (err) {
+      if (err instanceof DryRunResult) return err.object;
+      throw this.translate(err, name);
+    }
+    const stored = decodeFromStorage(kv);
+    if (!created && stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length && !stored.metadata.deletionGracePeriodSeconds) {
+      // The last finalizer is gone from an object marked for deletion: it goes now.
+      return this.deleteNow(key, name, kv);
+    }
+    return stored;
+  }
+
+  /**
+   * Deletes an object: at once, or by marking it (deletionTimestamp) while finalizers remain or a grace
+   * period runs. Returns the deleted or marked object; `deleted` says which.
+   */
+  async delete(
+    namespace: string | undefined,
+    name: string,
+    options: DeleteOptions = {},
+    dryRun = false,
+  ): Promise<{ object: StoredObject; deleted: boolean }> {
+    const key = this.key(namespace, name);
+    const current = await this.getObject(namespace, name);
+    const pre = options.preconditions;
+    if (pre?.uid && pre.uid !== current.metadata.uid) {
+      throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
+      throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+    }
+    const grace = this.resource.strategy.gracePeriodSeconds?.(current, options.gracePeriodSeconds ?? undefined) ?? 0;
+    const finalizers = [...(current.metadata.finalizers ?? [])];
+    if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
+    if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+    if (finalizers.length === 0 && grace === 0) {
+      if (dryRun) return { object: current, deleted: true };
+      const kv = await this.store.get(key).catch((err) => { throw this.translate(err, name); });
+      return { object: await this.deleteNow(key, name, kv, pre?.resourceVersion ? Number(pre.resourceVersion) : undefined), deleted: true };
+    }
+    // Graceful: mark it, and let finalizers' owners (or the kubelet) finish the job.
+    const marked = await this.update(
+      namespace,
+      name,
+      (obj) => {
+        const meta = obj.metadata;
+        if (!meta.deletionTimestamp) {
+          meta.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+          meta.deletionGracePeriodSeconds = grace;
+        } else if (meta.deletionGracePeriodSeconds !== undefined && grace < meta.deletionGracePeriodSeconds) {
+          meta.deletionGracePeriodSeconds = grace;
+        }
+        meta.finalizers = finalizers;
+        return obj;
+      },
+      { dryRun, deleting: true },
+    );
+    return { object: marked, deleted: false };
+  }
+
+  /** Deletes everything a list with these options would return; answers with what was deleted. */
+  async deleteCollection(listOpts: ListOptions, options: DeleteOptions = {}, dryRun = false): Promise<{ revision: number; items: StoredObject[] }> {
+    const listed = await this.list({ ...listOpts, limit: 0, continue: undefined });
+    const items: StoredObject[] = [];
+    const queue = [...listed.items];
+    const worker = async (): Promise<void> => {
+      for (let o = queue.shift(); o; o = queue.shift()) {
+        try {
+          const { object } = await this.delete(o.namespace || undefined, o.name, options, dryRun);
+          items.push(object);
+        } catch (err) {
+          // Someone else deleted it first: the collection is still gone, which is what was asked.
+          if (!(err instanceof StatusError && err.code === 404)) throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(64, queue.length) }, worker));
+    return { revision: this.cacher.revision, items };
+  }
+
+  private async deleteNow(key: string, name: string, current: KeyValue, rv?: number): Promise<StoredObject> {
+    try {
+      const kv = await this.store.delete(key, { modRevision: rv ?? current.modRevision });
+      return decodeFromStorage(kv);
+    } catch (err) {
+      throw this.translate(err, name);
+    }
+  }
+
+  /** Metadata the server owns on a new object. */
+  private prepareNewMeta(meta: ObjectMeta): void {
+    meta.uid = randomUUID();
+    meta.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    meta.generation = 1;
+    delete meta.resourceVersion;
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    if (!this.resource.info.namespaced) delete meta.namespace;
+  }
+
+  /**
+   * What an update may not change: identity and timestamps always; status on the main resource and
+   * everything but status on `/status`; generation moves only when the spec does.
+   */
+  private carryOver(obj: StoredObject, old: StoredObject, opts: WriteOptions): void {
+    const meta = obj.metadata;
+    const oldMeta = old.metadata;
+    if (opts.subresource === 'status') {
+      const status = obj.status;
+      for (const k of Object.keys(obj)) delete obj[k];
+      Object.assign(obj, structuredClone(old));
+      if (status === undefined) delete obj.status;
+      else obj.status = status;
+      obj.metadata.resourceVersion = meta.resourceVersion;
+      return;
+    }
+    meta.uid = oldMeta.uid;
+    meta.creationTimestamp = oldMeta.creationTimestamp;
+    meta.namespace = oldMeta.namespace;
+    meta.name = oldMeta.name;
+    if (!opts.deleting) {
+      if (oldMeta.deletionTimestamp) {
+        meta.deletionTimestamp = oldMeta.deletionTimestamp;
+        if (oldMeta.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
+        else delete meta.deletionGracePeriodSeconds;
+      } else {
+        delete meta.deletionTimestamp;
+        delete meta.deletionGracePeriodSeconds;
+      }
+    }
+    if (this.withStatus) {
+      if (old.status === undefined) delete obj.status;
+      else obj.status = old.status;
+    }
+    meta.generation = oldMeta.generation ?? 1;
+    if (specChanged(obj, old)) meta.generation += 1;
+  }
+
+  private validate(obj: StoredObject, extra: StatusCause[]): void {
+    const causes: StatusCause[] = [
+      ...validateObjectMeta(obj.metadata, {
+        namespaced: this.resource.info.namespaced,
+        ...(this.resource.strategy.validateName ? { nameValidator: this.resource.strategy.validateName } : {}),
+      }),
+      ...extra,
+    ];
+    if (causes.length > 0) throw invalid(this.kind(obj), this.gr.group, obj.metadata.name ?? obj.metadata.generateName ?? '', causes);
+  }
+
+  private kind(obj: StoredObject): string {
+    return obj.kind ?? this.resource.info.kind;
+  }
+
+  private translate(err: unknown, name: string): unknown {
+    if (err instanceof StorageError) return fromStorageError(err, this.gr, name);
+    return err;
+  }
+}
+
+/** Whether anything but metadata and status differs (what bumps `metadata.generation`). */
+function specChanged(obj: StoredObject, old: StoredObject): boolean {
+  const keys = new Set([...Object.keys(obj), ...Object.keys(old)]);
+  for (const k of keys) {
+    if (k === 'metadata' || k === 'status' || k === 'apiVersion' || k === 'kind') continue;
+    if (JSON.stringify(obj[k]) !== JSON.stringify(old[k])) return true;
+  }
+  return false;
+}
+
+/** Parses a resourceVersion query value; anything but a non-negative integer is a 400, as in Kubernetes. */
+export function parseResourceVersion(rv: string): number {
+  if (!/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+  return Number(rv);
+}

@@ -1,0 +1,70 @@
+/**
+ * A resource's behaviour in one place, like Kubernetes' RESTCreateStrategy/RESTUpdateStrategy: defaults,
+ * validation, the spec/status split, selectable fields, graceful deletion and the scale subresource. The
+ * generic registry calls these hooks; handlers never special-case kinds.
+ */
+import type { ObjectMeta as ReadonlyObjectMeta, StatusCause } from 'kubernetes-types/meta/v1.js';
+import type { ResourceInfo } from '../../api/registry.js';
+
+/** ObjectMeta as the server edits it (kubernetes-types declares its fields readonly). */
+export type ObjectMeta = { -readonly [K in keyof ReadonlyObjectMeta]: ReadonlyObjectMeta[K] };
+
+/** Any API object as it travels through the server: typed metadata, the rest open. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [field: string]: unknown;
+}
+
+/** An object once the registry has checked it has metadata. */
+export type StoredObject = KubeObject & { metadata: ObjectMeta };
+
+/** Read/write access to an object's replica count, for the `scale` subresource. */
+export interface ScaleAccess {
+  specReplicas(obj: StoredObject): number;
+  setSpecReplicas(obj: StoredObject, replicas: number): void;
+  statusReplicas(obj: StoredObject): number;
+  /** The label selector of the pods it scales, in string form (`app=web`). */
+  selector(obj: StoredObject): string;
+}
+
+export interface ResourceStrategy {
+  /** Field selector names beyond metadata.name and metadata.namespace (`spec.nodeName`, `status.phase`). */
+  readonly selectableFields?: readonly string[];
+  /** Values of `selectableFields` for one object. */
+  fieldValues?(obj: StoredObject): Record<string, string>;
+  /** Defaults and resets applied before validation on create (e.g. a new pod's status is Pending). */
+  prepareForCreate?(obj: StoredObject): void;
+  /** Defaults and resets on update; `old` is the stored object. */
+  prepareForUpdate?(obj: StoredObject, old: StoredObject): void;
+  /** Resource-specific validation of a new object (metadata is validated generically). */
+  validate?(obj: StoredObject): StatusCause[];
+  /** Resource-specific validation of an update. */
+  validateUpdate?(obj: StoredObject, old: StoredObject): StatusCause[];
+  /** Validates the name (default: DNS-1123 subdomain). Returns kube-worded problems. */
+  validateName?(name: string): string[];
+  /**
+   * The grace period a delete gets, given the one asked for; 0 deletes at once. Resources without graceful
+   * deletion leave it undefined.
+   */
+  gracePeriodSeconds?(obj: StoredObject, requested: number | undefined): number;
+  /** Present when the resource has a `scale` subresource. */
+  readonly scale?: ScaleAccess;
+  /** Whether PUT of a missing object creates it (Kubernetes allows it for a few kinds, e.g. leases). */
+  readonly allowCreateOnUpdate?: boolean;
+  /** Whether PUT without a resourceVersion is allowed (true for most kinds). */
+  readonly allowUnconditionalUpdate?: boolean;
+  /** Top-level fields the kind has besides apiVersion, kind, metadata (for fieldValidation). */
+  readonly topLevelFields?: readonly string[];
+}
+
+/** The strategy of one served resource together with its registry entry. */
+export interface Resource {
+  info: ResourceInfo;
+  strategy: ResourceStrategy;
+}
+
+export function hasStatusSubresource(info: ResourceInfo): boolean {
+  return info.subresources?.includes('status') ?? false;
+}

@@ -1,0 +1,323 @@
+/**
+ * The k8ts apiserver: HTTPS, authentication, authorization, routing to the generic REST handlers,
+ * discovery, health and metrics. Only this component touches storage; everything else is its client.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { ResourceRegistry } from '../api/registry.js';
+import { resourceNotFound, StatusError, toStatusError, unauthorized, forbidden, methodNotSupported } from '../apimachinery/status.js';
+import { Cacher } from '../storage/cacher/cacher.js';
+import type { Store } from '../storage/interface.js';
+import { K8TS_VERSION } from '../version.js';
+import { AdmissionChain } from './admission/admission.js';
+import { NamespaceLifecycle, SYSTEM_NAMESPACES } from './admission/namespace-lifecycle.js';
+import type { Authenticator, UserInfo } from './auth/authenticator.js';
+import type { Authorizer } from './auth/authorizer.js';
+import { AGGREGATED_DISCOVERY_TYPE, Discovery } from './discovery.js';
+import { negotiate, writeObject, writeStatus } from './http.js';
+import { getObject, listObjects } from './handlers/read.js';
+import { getScale } from './handlers/scale.js';
+import { newScope, type RequestScope } from './handlers/scope.js';
+import { openWatches, watchObjects } from './handlers/watch.js';
+import { createObject, deleteCollection, deleteObject, patchObject, updateObject, type WriteContext } from './handlers/write.js';
+import { APIServerMetrics } from './metrics.js';
+import { OpenAPI } from './openapi.js';
+import { cacheDecoder, resourcePrefix } from './registry/object.js';
+import { GenericRegistry } from './registry/generic.js';
+import { builtinResources } from './registry/index.js';
+import type { Resource } from './registry/strategy.js';
+import { storageVersionOf } from './registry/conversion.js';
+import { requestInfo, type ResourceRequest } from './request-info.js';
+
+export interface APIServerOptions {
+  store: Store;
+  tls: { key: string; cert: string; ca: string };
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  logger: Logger;
+  /** The address clients reach the server at (discovery's serverAddressByClientCIDRs). */
+  advertiseAddress: string;
+}
+
+/** The Kubernetes version k8ts speaks. */
+export const KUBERNETES_VERSION = { major: '1', minor: '32', patch: '0' };
+
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/healthz/ping', '/livez/ping', '/readyz/ping']);
+
+export class APIServer {
+  readonly registry = new ResourceRegistry();
+  readonly metrics: APIServerMetrics;
+  private readonly resources = new Map<string, Resource>();
+  private readonly registries = new Map<string, GenericRegistry>();
+  private readonly cacher: Cacher;
+  private readonly store: Store;
+  private readonly discovery: Discovery;
+  private readonly openapi: OpenAPI;
+  private readonly write: WriteContext;
+  private readonly log: Logger;
+  private server: Server | undefined;
+  private ready = false;
+  private stopping = false;
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+
+  constructor(private readonly opts: APIServerOptions) {
+    this.log = opts.logger;
+    this.metrics = new APIServerMetrics(() =>
+      [...this.registries.values()].map((r) => ({ group: r.gr.group, resource: r.gr.resource, count: r.cache.watcherCount })),
+    );
+    this.store = this.metrics.instrument(opts.store);
+    const all = builtinResources();
+    for (const r of all) {
+      this.registry.register(r.info);
+      this.resources.set(`${r.info.group}/${r.info.version}/${r.info.resource}`, r);
+    }
+    this.cacher = new Cacher(this.store, {
+      root: '/registry/',
+      logger: this.log.child({ component: 'watch-cache' }),
+      resources: all.filter((r) => !r.info.storage).map((r) => ({ prefix: resourcePrefix(r.info.group, r.info.resource), decode: cacheDecoder(r) })),
+    });
+    for (const r of all) {
+      if (r.info.storage) continue;
+      this.registries.set(resourcePrefix(r.info.group, r.info.resource), new GenericRegistry(r, this.store, this.cacher));
+    }
+    this.discovery = new Discovery(this.registry, opts.advertiseAddress);
+    this.openapi = new OpenAPI(this.registry);
+    const namespaces = this.registryFor(this.resources.get('/v1/namespaces')!);
+    this.write = {
+      admission: new AdmissionChain([
+        new NamespaceLifecycle(async (name) => {
+          await namespaces.waitFresh();
+          return namespaces.cache.get(namespaces.key(undefined, name)) !== undefined;
+        }),
+      ]),
+    };
+  }
+
+  /** Fills the watch cache, creates the system namespaces and starts serving. */
+  async start(port: number, host: string): Promise<void> {
+    await this.cacher.start();
+    await this.bootstrap();
+    this.server = createServer(
+      {
+        key: this.opts.tls.key,
+        cert: this.opts.tls.cert,
+        ca: this.opts.tls.ca,
+        requestCert: true,
+        rejectUnauthorized: false,
+        keepAlive: true,
+      },
+      (req, res) => void this.handle(req, res),
+    );
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 70_000;
+    this.server.requestTimeout = 0;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => {
+        this.server!.off('error', reject);
+        resolve();
+      });
+    });
+    this.ready = true;
+  }
+
+  /** The port actually bound (for tests that ask for port 0). */
+  get port(): number {
+    const addr = this.server?.address();
+    return typeof addr === 'object' && addr ? addr.port : 0;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (writes included), closes watches. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.ready = false;
+    const server = this.server;
+    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    server?.closeIdleConnections();
+    if (this.inFlight > 0) {
+      await Promise.race([new Promise<void>((r) => (this.drained = r)), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    }
+    for (const res of openWatches) res.end();
+    await this.cacher.stop();
+    server?.closeAllConnections();
+    await closed;
+  }
+
+  private registryFor(resource: Resource): GenericRegistry {
+    const sv = storageVersionOf(resource.info);
+    const prefix = resourcePrefix(sv.group, resource.info.resource);
+    const registry = this.registries.get(prefix);
+    if (!registry) throw new Error(`no registry for ${prefix}`);
+    return registry;
+  }
+
+  private async bootstrap(): Promise<void> {
+    const namespaces = this.registryFor(this.resources.get('/v1/namespaces')!);
+    for (const name of SYSTEM_NAMESPACES) {
+      try {
+        await namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      } catch (err) {
+        if (!(err instanceof StatusError && err.code === 409)) throw err;
+      }
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    this.inFlight++;
+    let scope: RequestScope | undefined;
+    let info: ReturnType<typeof requestInfo> | undefined;
+    try {
+      const url = new URL(req.url ?? '/', 'https://k8ts');
+      const path = url.pathname;
+      if (PUBLIC_PATHS.has(path) || path.startsWith('/readyz/') || path.startsWith('/livez/') || path.startsWith('/healthz/')) {
+        this.serveHealth(req, res, path, url.searchParams);
+        return;
+      }
+      const user = this.opts.authenticator.authenticate(req);
+      if (!user) throw unauthorized();
+      info = requestInfo(req.method ?? 'GET', path, url.searchParams);
+      const decision = await this.opts.authorizer.authorize({
+        user,
+        verb: info.verb,
+        isResourceRequest: info.isResourceRequest,
+        ...(info.isResourceRequest
+          ? { group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name }
+          : { path }),
+      });
+      if (!decision.allowed) {
+        const gr = info.isResourceRequest ? { group: info.group, resource: info.resource } : { group: '', resource: '' };
+        throw forbidden(user.name, info.verb, gr, info.isResourceRequest ? info.namespace : undefined, decision.reason);
+      }
+      if (!info.isResourceRequest) {
+        await this.serveNonResource(req, res, path);
+        return;
+      }
+      scope = this.scopeFor(req, res, url.searchParams, info, user);
+      await this.dispatch(scope);
+    } catch (err) {
+      const status = toStatusError(err);
+      if (status.code >= 500) this.log.error({ err, method: req.method, url: req.url }, 'request failed');
+      if (scope) scope.code = status.code;
+      writeStatus(req, res, status, negotiate(req.headers.accept).type);
+      if (!scope && info?.isResourceRequest) this.metrics.requests.inc({ verb: info.verb.toUpperCase(), group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, scope: '', code: String(status.code) });
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.drained) this.drained();
+      if (scope) this.observe(scope, started);
+    }
+  }
+
+  private scopeFor(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, info: ResourceRequest, user: UserInfo): RequestScope {
+    const resource = this.resources.get(`${info.group}/${info.version}/${info.resource}`);
+    if (!resource) throw resourceNotFound();
+    const namespaced = resource.info.namespaced;
+    // A cluster-scoped resource under /namespaces/<ns>/ (other than namespaces themselves) does not exist.
+    if (!namespaced && info.namespace && !(info.resource === 'namespaces' && info.namespace === info.name)) throw resourceNotFound();
+    if (!namespaced) info.namespace = '';
+    if (namespaced && !info.namespace && (info.name || info.verb === 'create')) throw resourceNotFound();
+    if (info.subresource && !resource.info.subresources?.includes(info.subresource)) throw resourceNotFound();
+    return newScope(req, res, query, info, resource, this.registryFor(resource), user);
+  }
+
+  private async dispatch(scope: RequestScope): Promise<void> {
+    const { info } = scope;
+    if (!(scope.resource.info.verbs as readonly string[]).includes(info.verb) && !info.subresource) {
+      throw methodNotSupported(scope.registry.gr, info.verb);
+    }
+    switch (info.verb) {
+      case 'get':
+        if (info.subresource === 'scale') return getScale(scope);
+        return getObject(scope);
+      case 'list':
+        return listObjects(scope);
+      case 'watch':
+        return watchObjects(scope);
+      case 'create':
+        return createObject(scope, this.write);
+      case 'update':
+        return updateObject(scope, this.write);
+      case 'patch':
+        return patchObject(scope, this.write);
+      case 'delete':
+        return deleteObject(scope, this.write);
+      case 'deletecollection':
+        return deleteCollection(scope, this.write);
+    }
+  }
+
+  private observe(scope: RequestScope, started: number): void {
+    const { info } = scope;
+    const labels = {
+      verb: info.verb === 'watch' ? 'WATCH' : info.verb.toUpperCase(),
+      group: info.group,
+      version: info.version,
+      resource: info.resource,
+      subresource: info.subresource,
+      scope: scope.resource.info.namespaced ? (info.namespace ? 'namespace' : info.name ? 'resource' : 'cluster') : 'cluster',
+    };
+    this.metrics.requests.inc({ ...labels, code: String(scope.code ?? 200) });
+    if (info.verb !== 'watch') this.metrics.requestDuration.observe(labels, (performance.now() - started) / 1000);
+  }
+
+  private serveHealth(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): void {
+    if (path === '/version') {
+      const { major, minor, patch } = KUBERNETES_VERSION;
+      writeObject(req, res, {
+        major,
+        minor,
+        gitVersion: `v${major}.${minor}.${patch}+k8ts-${K8TS_VERSION}`,
+        gitCommit: '0000000000000000000000000000000000000000',
+        gitTreeState: 'clean',
+        buildDate: '2026-01-01T00:00:00Z',
+        goVersion: `node${process.versions.node}`,
+        compiler: 'k8ts',
+        platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+      });
+      return;
+    }
+    const kind = path.split('/')[1]!;
+    const checks: Array<[string, boolean]> = [['ping', true]];
+    if (kind !== 'livez') {
+      checks.push(['etcd', !this.stopping]);
+      checks.push(['informer-sync', this.ready]);
+    }
+    if (kind === 'readyz') checks.push(['shutdown', !this.stopping]);
+    const sub = path.split('/')[2];
+    const selected = sub ? checks.filter(([name]) => name === sub) : checks;
+    if (sub && selected.length === 0) {
+      writeStatus(req, res, resourceNotFound());
+      return;
+    }
+    const ok = selected.every(([, passed]) => passed);
+    let body = ok ? 'ok' : `${kind} check failed`;
+    if (query.has('verbose') || !ok) {
+      body = selected.map(([name, passed]) => `[${passed ? '+' : '-'}]${name} ${passed ? 'ok' : 'failed'}`).join('\n') + `\n${kind} check ${ok ? 'passed' : 'failed'}\n`;
+    }
+    res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    res.end(body);
+  }
+
+  private async serveNonResource(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (path === '/metrics') {
+      const text = await this.metrics.registry.metrics();
+      res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
+    if (path.startsWith('/openapi/')) {
+      const doc = this.openapi.document(path);
+      if (doc === undefined) throw resourceNotFound();
+      writeObject(req, res, undefined, { json: doc });
+      return;
+    }
+    const accept = negotiate(req.headers.accept);
+    const doc = this.discovery.document(path, accept.aggregatedDiscovery);
+    if (doc === undefined) throw resourceNotFound();
+    const aggregated = accept.aggregatedDiscovery && (path === '/api' || path === '/apis' || path === '/api/' || path === '/apis/');
+    writeObject(req, res, undefined, { json: doc, headers: aggregated ? { 'Content-Type': AGGREGATED_DISCOVERY_TYPE } : {} });
+  }
+}
+
