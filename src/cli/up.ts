@@ -54,7 +54,7 @@ export async function up(opts: UpOptions): Promise<void> {
     }
   }
   const host = opts.bindAddress === '0.0.0.0' || opts.bindAddress === '::' ? '127.0.0.1' : opts.bindAddress;
-  const url = `https://${host.includes(':') ? `[${host}]` : host}:${opts.port}`;
+  const urlFor = (port: number): string => `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const apiserver = new APIServer({
     store,
     tls: { key: pki.serving.key, cert: pki.serving.cert, ca: pki.ca.cert },
@@ -87,6 +87,8 @@ export async function up(opts: UpOptions): Promise<void> {
     fail(`apiserver: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!opts.disable.includes('compactor')) compactor.start();
+  // The bound port, which differs from --port when it is 0 (tests ask the system for a free one).
+  const url = urlFor(apiserver.port);
   const kubeconfig = join(opts.dataDir, 'admin.kubeconfig');
   await writeKubeconfig(kubeconfig, { server: url, caCert: pki.ca.cert, client: pki.admin });
   const revision = await store.currentRevision();
