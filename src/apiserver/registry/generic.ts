@@ -294,7 +294,7 @@ export class GenericRegistry {
     const stored = decodeFromStorage(kv);
     if (!created && stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length && !stored.metadata.deletionGracePeriodSeconds) {
       // The last finalizer is gone from an object marked for deletion: it goes now.
-      return this.deleteNow(key, name, kv);
+      return this.deleteNow(key, name, kv.modRevision);
     }
     return stored;
   }
@@ -308,6 +308,7 @@ export class GenericRegistry {
     name: string,
     options: DeleteOptions = {},
     dryRun = false,
+    attempt = 0,
   ): Promise<{ object: StoredObject; deleted: boolean }> {
     const key = this.key(namespace, name);
     const current = await this.getObject(namespace, name);
@@ -324,8 +325,15 @@ export class GenericRegistry {
     if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
     if (finalizers.length === 0 && grace === 0) {
       if (dryRun) return { object: current, deleted: true };
-      const kv = await this.store.get(key).catch((err) => { throw this.translate(err, name); });
-      return { object: await this.deleteNow(key, name, kv, pre?.resourceVersion ? Number(pre.resourceVersion) : undefined), deleted: true };
+      try {
+        return { object: await this.deleteNow(key, name, Number(current.metadata.resourceVersion)), deleted: true };
+      } catch (err) {
+        // Changed since it was read: without a caller's resourceVersion precondition, decide again on the new state.
+        if (err instanceof StatusError && err.code === 409 && !pre?.resourceVersion && attempt < 10) {
+          return this.delete(namespace, name, options, dryRun, attempt + 1);
+        }
+        throw err;
+      }
     }
     // Graceful: mark it, and let finalizers' owners (or the kubelet) finish the job.
     const marked = await this.update(
@@ -367,9 +375,10 @@ export class GenericRegistry {
     return { revision: this.cacher.revision, items };
   }
 
-  private async deleteNow(key: string, name: string, current: KeyValue, rv?: number): Promise<StoredObject> {
+  /** Deletes the object if it is still at `modRevision` (a concurrent change is a Conflict, as in Kubernetes). */
+  private async deleteNow(key: string, name: string, modRevision: number): Promise<StoredObject> {
     try {
-      const kv = await this.store.delete(key, { modRevision: rv ?? current.modRevision });
+      const kv = await this.store.delete(key, { modRevision });
       return decodeFromStorage(kv);
     } catch (err) {
       throw this.translate(err, name);
