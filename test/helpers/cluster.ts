@@ -3,7 +3,7 @@
  * the real kubectl against it.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './tmp.js';
 
@@ -106,7 +106,8 @@ export function kubectl(
   return new Promise((resolve) => {
     const child = execFile(
       KUBECTL,
-      ['--kubeconfig', kubeconfig, ...args],
+      // A discovery cache beside the kubeconfig, so runs on random ports do not pile up in ~/.kube/cache.
+      ['--kubeconfig', kubeconfig, '--cache-dir', join(dirname(kubeconfig), '.kube-cache'), ...args],
       { env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;

@@ -389,7 +389,9 @@ export class GenericRegistry {
   private prepareNewMeta(meta: ObjectMeta): void {
     meta.uid = randomUUID();
     meta.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    meta.generation = 1;
+    // Kinds with a spec/status split track spec changes in generation; the others do not have one.
+    if (this.withStatus) meta.generation = 1;
+    else delete meta.generation;
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
@@ -431,8 +433,12 @@ export class GenericRegistry {
       if (old.status === undefined) delete obj.status;
       else obj.status = old.status;
     }
-    meta.generation = oldMeta.generation ?? 1;
-    if (specChanged(obj, old)) meta.generation += 1;
+    if (this.withStatus) {
+      meta.generation = oldMeta.generation ?? 1;
+      if (specChanged(obj, old)) meta.generation += 1;
+    } else {
+      delete meta.generation;
+    }
   }
 
   private validate(obj: StoredObject, extra: StatusCause[]): void {

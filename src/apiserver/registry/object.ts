@@ -18,6 +18,7 @@ export function objectKey(prefix: string, namespace: string | undefined, name: s
 
 /** The bytes stored for an object: its JSON without the resourceVersion. */
 export function encodeForStorage(obj: StoredObject): Buffer {
+  dropEmptyMetadata(obj);
   const rv = obj.metadata.resourceVersion;
   if (rv === undefined) return Buffer.from(JSON.stringify(obj));
   delete obj.metadata.resourceVersion;
@@ -25,6 +26,19 @@ export function encodeForStorage(obj: StoredObject): Buffer {
     return Buffer.from(JSON.stringify(obj));
   } finally {
     obj.metadata.resourceVersion = rv;
+  }
+}
+
+/** Empty metadata maps and lists are omitted, as Kubernetes' encoding omits them (`omitempty`). */
+function dropEmptyMetadata(obj: StoredObject): void {
+  const meta = obj.metadata;
+  for (const field of ['labels', 'annotations'] as const) {
+    const v = meta[field];
+    if (v && Object.keys(v).length === 0) delete meta[field];
+  }
+  for (const field of ['finalizers', 'ownerReferences', 'managedFields'] as const) {
+    const v = meta[field];
+    if (Array.isArray(v) && v.length === 0) delete meta[field];
   }
 }
 
