@@ -4,9 +4,11 @@
  */
 import { printTable, writeResults, type BenchRow, type Check } from './report.js';
 import { storageBench } from './storage.js';
+import { apiserverBench } from './apiserver.js';
 
 const suites: Record<string, (log: (s: string) => void) => Promise<{ rows: BenchRow[]; checks: Check[] }>> = {
   storage: storageBench,
+  apiserver: apiserverBench,
 };
 
 const wanted = process.argv.slice(2);
