@@ -24,9 +24,21 @@ const AUTHENTICATED = 'system:authenticated';
 
 /** Users from client certificates the TLS layer verified against the cluster CA. */
 export class X509Authenticator implements Authenticator {
+  /** A connection's certificate does not change: decode it once per connection, not per request. */
+  private readonly users = new WeakMap<TLSSocket, UserInfo | null>();
+
   authenticate(req: IncomingMessage): UserInfo | undefined {
     const socket = req.socket as TLSSocket;
     if (!socket.encrypted || !socket.authorized) return undefined;
+    let user = this.users.get(socket);
+    if (user === undefined) {
+      user = this.fromCertificate(socket) ?? null;
+      this.users.set(socket, user);
+    }
+    return user ?? undefined;
+  }
+
+  private fromCertificate(socket: TLSSocket): UserInfo | undefined {
     const cert = socket.getPeerCertificate();
     if (!cert?.subject?.CN) return undefined;
     const cn = cert.subject.CN;

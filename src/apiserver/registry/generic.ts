@@ -105,8 +105,12 @@ export class GenericRegistry {
 
   /** Waits until the cache reflects every write storage has acknowledged (a consistent read). */
   async waitFresh(): Promise<void> {
-    const revision = await this.store.currentRevision();
-    await this.waitForRevision(revision);
+    try {
+      await this.cacher.waitUntilConsistent();
+    } catch (err) {
+      if (isStorageError(err, 'TooSlow')) throw timeout(err.message);
+      throw this.translate(err, '');
+    }
   }
 
   async waitForRevision(revision: number): Promise<void> {

@@ -26,7 +26,7 @@ export interface CacherOptions {
   resources: readonly CachedResource[];
   eventCapacity?: number;
   logger: Logger;
-  /** Observes storage latency of the initial list, for metrics. */
+  /** Sees every applied event (for metrics). */
   onEvent?: (event: CacheEvent) => void;
 }
 
@@ -44,6 +44,8 @@ export class Cacher {
   private waiters: Waiter[] = [];
   private readonly log: Logger;
   private running: Promise<void> | undefined;
+  private revisionInFlight: Promise<number> | undefined;
+  private revisionNext: Promise<number> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -57,6 +59,30 @@ export class Cacher {
         decode: r.decode,
       });
     }
+  }
+
+  /**
+   * Resolves when the cache holds every write storage had acknowledged when this was called (a consistent
+   * read). Concurrent callers share one revision request to storage: a caller joins the next request that
+   * starts after it arrived, so under load (etcd) it costs a round trip per batch, not per read.
+   */
+  async waitUntilConsistent(timeoutMs?: number): Promise<void> {
+    await this.waitUntilFresh(await this.storeRevision(), timeoutMs);
+  }
+
+  private storeRevision(): Promise<number> {
+    if (!this.revisionInFlight) {
+      this.revisionInFlight = this.store.currentRevision().finally(() => (this.revisionInFlight = undefined));
+      return this.revisionInFlight;
+    }
+    // A request already on its way may have been answered before this caller's writes: wait for the next one.
+    this.revisionNext ??= this.revisionInFlight
+      .catch(() => undefined)
+      .then(() => {
+        this.revisionNext = undefined;
+        return this.storeRevision();
+      });
+    return this.revisionNext;
   }
 
   /** The revision the cache reflects: every write up to it has been applied. */
