@@ -65,6 +65,28 @@ async function decodeObject(scope: RequestScope, expectedKind: string, expectedA
   return obj;
 }
 
+/** Runs admission for this request's resource. */
+function admit(
+  scope: RequestScope,
+  ctx: WriteContext,
+  operation: 'CREATE' | 'UPDATE' | 'DELETE',
+  name: string,
+  object: StoredObject | undefined,
+  dryRun: boolean,
+): Promise<void> {
+  const { info } = scope;
+  return ctx.admission.run({
+    operation,
+    resource: scope.resource.info,
+    subresource: info.subresource,
+    namespace: info.namespace,
+    name,
+    ...(object ? { object } : {}),
+    user: scope.user,
+    dryRun,
+  });
+}
+
 function expectedAPIVersion(scope: RequestScope): string {
   return apiVersionOf(scope.resource.info);
 }
@@ -74,16 +96,7 @@ export async function createObject(scope: RequestScope, ctx: WriteContext): Prom
   if (info.subresource) throw methodNotSupported(scope.registry.gr, 'create');
   const dryRun = parseDryRun(scope);
   const obj = await decodeObject(scope, scope.resource.info.kind, expectedAPIVersion(scope));
-  await ctx.admission.run({
-    operation: 'CREATE',
-    resource: scope.resource.info,
-    subresource: '',
-    namespace: info.namespace,
-    name: obj.metadata.name ?? '',
-    object: obj,
-    user: scope.user,
-    dryRun,
-  });
+  await admit(scope, ctx, 'CREATE', obj.metadata.name ?? '', obj, dryRun);
   const created = await scope.registry.create(toStorageVersion(obj, scope.resource.info), { dryRun });
   respondObject(scope, served(scope, created), 201);
 }
@@ -101,16 +114,7 @@ export async function updateObject(scope: RequestScope, ctx: WriteContext): Prom
     throw badRequest(`the name of the object (${obj.metadata.name ?? ''}) does not match the name on the URL (${info.name})`);
   }
   const subresource = info.subresource === 'status' ? 'status' : undefined;
-  await ctx.admission.run({
-    operation: 'UPDATE',
-    resource: scope.resource.info,
-    subresource: info.subresource,
-    namespace: info.namespace,
-    name: info.name,
-    object: obj,
-    user: scope.user,
-    dryRun,
-  });
+  await admit(scope, ctx, 'UPDATE', info.name, obj, dryRun);
   const before = scope.registry.cache.get(scope.registry.key(info.namespace, info.name));
   const updated = await scope.registry.update(info.namespace || undefined, info.name, toStorageVersion(obj, scope.resource.info), {
     dryRun,
@@ -169,16 +173,7 @@ export async function patchObject(scope: RequestScope, ctx: WriteContext): Promi
       const patchMeta = (patch as { metadata?: { resourceVersion?: string } } | undefined)?.metadata;
       if (contentType !== PATCH_TYPES.json && patchMeta?.resourceVersion === undefined) after.metadata.resourceVersion = before.metadata.resourceVersion;
       scope.warnings.push(...checkUnknownFields(after, scope.resource.info.kind, parseFieldValidation(scope.query.get('fieldValidation'))));
-      await ctx.admission.run({
-        operation: 'UPDATE',
-        resource: scope.resource.info,
-        subresource: info.subresource,
-        namespace: info.namespace,
-        name: info.name,
-        object: after,
-        user: scope.user,
-        dryRun,
-      });
+      await admit(scope, ctx, 'UPDATE', info.name, after, dryRun);
       return toStorageVersion(after, scope.resource.info);
     },
     { dryRun, ...(subresource ? { subresource } : {}) },
@@ -217,15 +212,7 @@ export async function deleteObject(scope: RequestScope, ctx: WriteContext): Prom
   if (info.subresource) throw methodNotSupported(scope.registry.gr, 'delete');
   const opts = await deleteOptions(scope);
   const dryRun = parseDryRun(scope) || (opts.dryRun ?? []).includes('All');
-  await ctx.admission.run({
-    operation: 'DELETE',
-    resource: scope.resource.info,
-    subresource: '',
-    namespace: info.namespace,
-    name: info.name,
-    user: scope.user,
-    dryRun,
-  });
+  await admit(scope, ctx, 'DELETE', info.name, undefined, dryRun);
   const { object, deleted } = await scope.registry.delete(info.namespace || undefined, info.name, opts, dryRun);
   respondObject(scope, served(scope, object), deleted ? 200 : 202);
 }
@@ -235,15 +222,7 @@ export async function deleteCollection(scope: RequestScope, ctx: WriteContext): 
   const dryRun = parseDryRun(scope);
   const opts = await deleteOptions(scope);
   const listOpts = parseListOptions(scope);
-  await ctx.admission.run({
-    operation: 'DELETE',
-    resource: scope.resource.info,
-    subresource: '',
-    namespace: info.namespace,
-    name: '',
-    user: scope.user,
-    dryRun,
-  });
+  await admit(scope, ctx, 'DELETE', '', undefined, dryRun);
   const { revision, items } = await scope.registry.deleteCollection(listOpts, opts, dryRun || (opts.dryRun ?? []).includes('All'));
   scope.code = 200;
   respondObject(scope, {
