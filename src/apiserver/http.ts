@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { parseAllDocuments, stringify as toYAML } from 'yaml';
+import { parseAllDocuments, Parser as YAMLParser, stringify as toYAML } from 'yaml';
+import { decodeKubernetesProtobuf, PROTOBUF_TYPE } from '../apimachinery/protobuf/decode.js';
 import { badRequest, requestEntityTooLarge, StatusError, unsupportedMediaType } from '../apimachinery/status.js';
 
 /** kube-apiserver's limit on request bodies (3 MiB). */
@@ -61,20 +62,47 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
+/**
+ * How deeply a request body may nest objects and arrays. kube-apiserver's JSON decoder allows 10000 levels,
+ * but the recursive encoders here (JSON.stringify, structuredClone, YAML) overflow the stack far sooner (YAML
+ * output near 850 levels), and a stack overflow inside the YAML parser can abort the whole process. No real
+ * object comes close to this (kube's own CBOR decoder stops at 64).
+ */
+export const MAX_NESTING_DEPTH = 100;
+
+/** Refuses (400) a value nested deeper than the limit, or circular (YAML aliases can make it so). */
+export function checkNestingDepth(value: unknown, limit = MAX_NESTING_DEPTH): void {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [v, depth] = next;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= limit) throw badRequest(`the request body nests objects and arrays more than ${limit} levels deep`);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) pending.push([child, depth + 1]);
+  }
+}
+
 /** Decodes a JSON or YAML request body into one object; anything else is a Status error. */
 export function decodeBody(body: Buffer, contentType: string | undefined): unknown {
   const type = mediaType(contentType) || JSON_TYPE;
-  if (type === JSON_TYPE || type.endsWith('+json')) return parseJSON(body);
-  if (type === YAML_TYPE || type === 'application/x-yaml' || type === 'text/yaml' || type === PATCH_TYPES.apply) {
-    const docs = parseAllDocuments(body.toString('utf8'));
-    if (Array.isArray(docs) === false || docs.length !== 1) {
-      throw badRequest('the body of the request must contain exactly one YAML document');
-    }
-    const doc = docs[0]!;
-    if (doc.errors.length > 0) throw badRequest(`error converting YAML to JSON: ${doc.errors[0]!.message}`);
-    return doc.toJS();
+  let decoded: unknown;
+  if (type === JSON_TYPE || type.endsWith('+json')) decoded = parseJSON(body);
+  else if (type === YAML_TYPE || type === 'application/x-yaml' || type === 'text/yaml' || type === PATCH_TYPES.apply) decoded = parseYAML(body);
+  else if (type === PROTOBUF_TYPE) decoded = parseProtobuf(body);
+  else throw unsupportedMediaType(type, ACCEPTED_BODY_TYPES);
+  checkNestingDepth(decoded);
+  return decoded;
+}
+
+/** The body media types accepted for objects, in kube-apiserver's order. */
+export const ACCEPTED_BODY_TYPES = [JSON_TYPE, YAML_TYPE, PROTOBUF_TYPE];
+
+/** Typed clients (kubectl create ..., client-go) send built-in kinds as protobuf. */
+function parseProtobuf(body: Buffer): unknown {
+  try {
+    return decodeKubernetesProtobuf(body).object;
+  } catch (err) {
+    throw badRequest(`failed to decode protobuf body: ${(err as Error).message}`);
   }
-  throw unsupportedMediaType(type, [JSON_TYPE, YAML_TYPE]);
 }
 
 function parseJSON(body: Buffer): unknown {
@@ -83,6 +111,47 @@ function parseJSON(body: Buffer): unknown {
   } catch (err) {
     throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
   }
+}
+
+function parseYAML(body: Buffer): unknown {
+  const text = body.toString('utf8');
+  // The YAML composer recurses once per level: measure the nesting on the (iterative) parser's tokens first.
+  if (yamlNestingExceeds(text, MAX_NESTING_DEPTH)) {
+    throw badRequest(`the request body nests objects and arrays more than ${MAX_NESTING_DEPTH} levels deep`);
+  }
+  const docs = parseAllDocuments(text);
+  if (Array.isArray(docs) === false || docs.length !== 1) {
+    throw badRequest('the body of the request must contain exactly one YAML document');
+  }
+  const doc = docs[0]!;
+  if (doc.errors.length > 0) throw badRequest(`error converting YAML to JSON: ${doc.errors[0]!.message}`);
+  try {
+    return doc.toJS();
+  } catch (err) {
+    // Alias expansion past the library's limit (a "billion laughs" document) and the like.
+    throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
+  }
+}
+
+interface YAMLToken {
+  type?: string;
+  value?: unknown;
+  items?: Array<{ key?: unknown; value?: unknown }>;
+}
+
+/** Whether block or flow collections in `text` nest deeper than `limit`, judged from the parser's tokens. */
+function yamlNestingExceeds(text: string, limit: number): boolean {
+  const pending: Array<[YAMLToken, number]> = [];
+  for (const token of new YAMLParser().parse(text)) pending.push([token as YAMLToken, 0]);
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [token, outer] = next;
+    const collection = token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection';
+    const depth = collection ? outer + 1 : outer;
+    if (depth > limit) return true;
+    const children = [token.value, ...(token.items ?? []).flatMap((item) => [item.key, item.value])];
+    for (const child of children) if (typeof child === 'object' && child !== null) pending.push([child as YAMLToken, depth]);
+  }
+  return false;
 }
 
 export interface Negotiated {

@@ -9,7 +9,7 @@ import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch } from '../..
 import { badRequest, invalid, methodNotSupported, unsupportedMediaType } from '../../apimachinery/status.js';
 import type { AdmissionChain } from '../admission/admission.js';
 import { checkUnknownFields, parseFieldValidation } from '../field-validation.js';
-import { decodeBody, mediaType, PATCH_TYPES, readBody } from '../http.js';
+import { checkNestingDepth, decodeBody, mediaType, PATCH_TYPES, readBody } from '../http.js';
 import { toStorageVersion } from '../registry/conversion.js';
 import type { StoredObject } from '../registry/strategy.js';
 import { updateScale } from './scale.js';
@@ -130,6 +130,8 @@ function applyPatch(contentType: string, current: StoredObject, patch: unknown):
   else if (contentType === PATCH_TYPES.merge) result = applyMergePatch(current, patch);
   else result = applyStrategicMergePatch(current, patch);
   if (typeof result !== 'object' || result === null || Array.isArray(result)) throw badRequest('the patch must leave an object');
+  // Each level is within the limit, but a patch can graft a deep value under a deep field.
+  checkNestingDepth(result);
   const obj = result as StoredObject;
   if (typeof obj.metadata !== 'object' || obj.metadata === null) obj.metadata = {};
   return obj;
@@ -148,6 +150,7 @@ export async function patchObject(scope: RequestScope, ctx: WriteContext): Promi
   } catch (err) {
     throw badRequest(`error decoding patch: ${(err as Error).message}`);
   }
+  checkNestingDepth(patch);
   if (contentType !== PATCH_TYPES.json && (typeof patch !== 'object' || patch === null || Array.isArray(patch))) {
     throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
   }
