@@ -134,6 +134,8 @@ export async function watchObjects(scope: RequestScope): Promise<void> {
 
   scope.code = 200;
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  // Send the headers now: a client waits for them before it reads events, and a quiet watch may write none for long.
+  res.flushHeaders();
   openWatches.add(res);
   res.on('close', finish);
   if (tooOld) {
