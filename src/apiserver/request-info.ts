@@ -58,7 +58,8 @@ export function requestInfo(method: string, pathname: string, query: URLSearchPa
   const name = rest[1] ?? '';
   const subresource = rest[2] ?? '';
   if (rest.length > 3 || !resource) return nonResource;
-  const verb = verbFor(method, name, watchPath || isTrue(query.get('watch')));
+  // A /watch/ path is a watch whatever the method, as in kube (which then refuses all but GET).
+  const verb = watchPath ? 'watch' : verbFor(method, name, isTrue(query.get('watch')));
   if (!verb) return nonResource;
   return { isResourceRequest: true, verb, apiPrefix, group, version, namespace, resource, name, subresource };
 }

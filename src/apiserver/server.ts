@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ResourceRegistry } from '../api/registry.js';
-import { resourceNotFound, StatusError, toStatusError, unauthorized, forbidden, methodNotSupported } from '../apimachinery/status.js';
+import { goQuote, isValidPathSegmentName } from '../apimachinery/names.js';
+import { badRequest, resourceNotFound, StatusError, toStatusError, unauthorized, forbidden, methodNotSupported } from '../apimachinery/status.js';
 import { Cacher } from '../storage/cacher/cacher.js';
 import type { Store } from '../storage/interface.js';
 import { K8TS_VERSION } from '../version.js';
@@ -171,7 +172,7 @@ export class APIServer {
     let info: ReturnType<typeof requestInfo> | undefined;
     try {
       const url = new URL(req.url ?? '/', 'https://k8ts');
-      const path = url.pathname;
+      const path = requestPath(req.url, url);
       if (PUBLIC_PATHS.has(path) || path.startsWith('/readyz/') || path.startsWith('/livez/') || path.startsWith('/healthz/')) {
         this.serveHealth(req, res, path, url.searchParams);
         return;
@@ -213,11 +214,18 @@ export class APIServer {
   private scopeFor(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, info: ResourceRequest, user: UserInfo): RequestScope {
     const resource = this.resources.get(`${info.group}/${info.version}/${info.resource}`);
     if (!resource) throw resourceNotFound();
+    // As kube's registry key functions: a name or namespace from the path is one segment of a storage key.
+    for (const [what, value] of [['Namespace', info.namespace], ['Name', info.name]] as const) {
+      const problems = value ? isValidPathSegmentName(value) : [];
+      if (problems.length > 0) throw badRequest(`${what} parameter invalid: ${goQuote(value)}: ${problems.join(';')}`);
+    }
     const namespaced = resource.info.namespaced;
     // A cluster-scoped resource under /namespaces/<ns>/ (other than namespaces themselves) does not exist.
     if (!namespaced && info.namespace && !(info.resource === 'namespaces' && info.namespace === info.name)) throw resourceNotFound();
     if (!namespaced) info.namespace = '';
     if (namespaced && !info.namespace && (info.name || info.verb === 'create')) throw resourceNotFound();
+    // kube serves only list and watch across namespaces: DELETE /api/v1/configmaps does not empty every namespace.
+    if (namespaced && !info.namespace && info.verb === 'deletecollection') throw methodNotSupported({ group: info.group, resource: info.resource }, 'deletecollection');
     if (info.subresource && !resource.info.subresources?.includes(info.subresource)) throw resourceNotFound();
     return newScope(req, res, query, info, resource, this.registryFor(resource), user);
   }
@@ -234,6 +242,7 @@ export class APIServer {
       case 'list':
         return listObjects(scope);
       case 'watch':
+        if (scope.req.method !== 'GET' && scope.req.method !== 'HEAD') throw methodNotSupported(scope.registry.gr, String(scope.req.method).toLowerCase());
         return watchObjects(scope);
       case 'create':
         return createObject(scope, this.write);
@@ -321,3 +330,13 @@ export class APIServer {
   }
 }
 
+/**
+ * The path as sent, without the WHATWG URL normalization that resolves `..` and `%2e%2e` segments and turns
+ * `\` into `/`: kube-apiserver routes the path segments it was given, so `configmaps/%2e%2e` names a
+ * configmap (an invalid name), never the namespace above it.
+ */
+function requestPath(raw: string | undefined, parsed: URL): string {
+  if (!raw?.startsWith('/')) return parsed.pathname;
+  const end = raw.search(/[?#]/);
+  return end < 0 ? raw : raw.slice(0, end);
+}

@@ -95,6 +95,9 @@ export function respondList(
   writeObject(scope.req, scope.res, undefined, { json: body, type: scope.accept.type, warnings: scope.warnings });
 }
 
+/** Larger limits are served as this (storage backends take 32-bit limits). */
+const MAX_LIST_LIMIT = 1_000_000_000;
+
 /** Parses the selector and paging options of a list, watch or deletecollection. */
 export function parseListOptions(scope: RequestScope): ListOptions & { labelSelector: LabelSelector; fieldSelector: FieldSelector } {
   const q = scope.query;
@@ -105,8 +108,11 @@ export function parseListOptions(scope: RequestScope): ListOptions & { labelSele
   const limitText = q.get('limit');
   let limit = 0;
   if (limitText !== null && limitText !== '') {
-    if (!/^-?\d+$/.test(limitText)) throw badRequest(`limit: Invalid value: "${limitText}": must be an integer`);
-    limit = Math.max(0, Number(limitText));
+    // An int64 in Kubernetes; past that it is a parse error. Any limit past what one list could hold is "all".
+    if (!/^-?\d+$/.test(limitText) || BigInt(limitText) > 9223372036854775807n || BigInt(limitText) < -9223372036854775808n) {
+      throw badRequest(`limit: Invalid value: "${limitText}": must be an integer`);
+    }
+    limit = Math.min(Math.max(0, Number(limitText)), MAX_LIST_LIMIT);
   }
   const opts: ListOptions & { labelSelector: LabelSelector; fieldSelector: FieldSelector } = { labelSelector, fieldSelector, limit };
   if (scope.info.namespace) opts.namespace = scope.info.namespace;

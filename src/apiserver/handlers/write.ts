@@ -8,6 +8,7 @@ import { apiVersionOf } from '../../api/registry.js';
 import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch } from '../../apimachinery/patch.js';
 import { badRequest, invalid, methodNotSupported, unsupportedMediaType } from '../../apimachinery/status.js';
 import type { AdmissionChain } from '../admission/admission.js';
+import { checkFieldTypes } from '../field-types.js';
 import { checkUnknownFields, parseFieldValidation } from '../field-validation.js';
 import { checkNestingDepth, decodeBody, mediaType, PATCH_TYPES, readBody } from '../http.js';
 import { toStorageVersion } from '../registry/conversion.js';
@@ -54,6 +55,7 @@ async function decodeObject(scope: RequestScope, expectedKind: string, expectedA
   }
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
   if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw badRequest('metadata: must be an object');
+  checkFieldTypes(obj, expectedKind, expectedAPIVersion);
   scope.warnings.push(...checkUnknownFields(obj, expectedKind, parseFieldValidation(scope.query.get('fieldValidation'))));
   const ns = scope.info.namespace;
   if (scope.resource.info.namespaced) {
@@ -93,7 +95,8 @@ function expectedAPIVersion(scope: RequestScope): string {
 
 export async function createObject(scope: RequestScope, ctx: WriteContext): Promise<void> {
   const { info } = scope;
-  if (info.subresource) throw methodNotSupported(scope.registry.gr, 'create');
+  // POST names no object: the name comes from the body (kube has no create route for /<resource>/<name>).
+  if (info.subresource || info.name) throw methodNotSupported(scope.registry.gr, 'create');
   const dryRun = parseDryRun(scope);
   const obj = await decodeObject(scope, scope.resource.info.kind, expectedAPIVersion(scope));
   await admit(scope, ctx, 'CREATE', obj.metadata.name ?? '', obj, dryRun);
@@ -133,6 +136,7 @@ function applyPatch(contentType: string, current: StoredObject, patch: unknown):
   // Each level is within the limit, but a patch can graft a deep value under a deep field.
   checkNestingDepth(result);
   const obj = result as StoredObject;
+  checkFieldTypes(obj, String(current.kind), String(current.apiVersion));
   if (typeof obj.metadata !== 'object' || obj.metadata === null) obj.metadata = {};
   return obj;
 }
