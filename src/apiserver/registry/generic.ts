@@ -4,7 +4,6 @@
  * generation, finalizers and deletionTimestamp, resourceVersion preconditions) and the resource's strategy
  * hooks. Reads come from the watch cache; writes go to storage.
  */
-import { randomUUID } from 'node:crypto';
 import type { DeleteOptions, StatusCause } from 'kubernetes-types/meta/v1.js';
 import type { FieldSelector } from '../../apimachinery/fields.js';
 import type { LabelSelector } from '../../apimachinery/labels.js';
@@ -26,7 +25,8 @@ import { decodeContinue, encodeContinue } from '../../storage/continue.js';
 import { isStorageError, StorageError } from '../../storage/errors.js';
 import type { KeyValue, Store } from '../../storage/interface.js';
 import { cacheDecoder, decodeFromStorage, encodeForStorage, objectKey, resourcePrefix } from './object.js';
-import { hasStatusSubresource, type ObjectMeta, type Resource, type StoredObject } from './strategy.js';
+import { carryOver, now, prepareNewMeta } from './metadata.js';
+import { hasStatusSubresource, type Resource, type StoredObject } from './strategy.js';
 
 export interface ListOptions {
   namespace?: string;
@@ -229,7 +229,7 @@ export class GenericRegistry {
   async create(obj: StoredObject, opts: WriteOptions = {}): Promise<StoredObject> {
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
-    this.prepareNewMeta(meta);
+    prepareNewMeta(meta, { namespaced: this.resource.info.namespaced, generation: this.withStatus });
     if (this.withStatus) delete obj.status;
     this.resource.strategy.prepareForCreate?.(obj);
     this.validate(obj, this.resource.strategy.validate?.(obj) ?? []);
@@ -282,7 +282,7 @@ export class GenericRegistry {
       if (obj.metadata.uid && obj.metadata.uid !== old.metadata.uid) {
         throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${old.metadata.uid}`);
       }
-      this.carryOver(obj, old, opts);
+      carryOver(obj, old, { ...opts, statusSplit: this.withStatus });
       if (opts.subresource !== 'status') strategy.prepareForUpdate?.(obj, old);
       this.validate(obj, strategy.validateUpdate?.(obj, old) ?? []);
       if (opts.dryRun) throw new DryRunResult(obj);
@@ -346,7 +346,7 @@ export class GenericRegistry {
       (obj) => {
         const meta = obj.metadata;
         if (!meta.deletionTimestamp) {
-          meta.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+          meta.deletionTimestamp = now(grace);
           meta.deletionGracePeriodSeconds = grace;
         } else if (meta.deletionGracePeriodSeconds !== undefined && grace < meta.deletionGracePeriodSeconds) {
           meta.deletionGracePeriodSeconds = grace;
@@ -389,62 +389,6 @@ export class GenericRegistry {
     }
   }
 
-  /** Metadata the server owns on a new object. */
-  private prepareNewMeta(meta: ObjectMeta): void {
-    meta.uid = randomUUID();
-    meta.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    // Kinds with a spec/status split track spec changes in generation; the others do not have one.
-    if (this.withStatus) meta.generation = 1;
-    else delete meta.generation;
-    delete meta.resourceVersion;
-    delete meta.deletionTimestamp;
-    delete meta.deletionGracePeriodSeconds;
-    delete meta.selfLink;
-    if (!this.resource.info.namespaced) delete meta.namespace;
-  }
-
-  /**
-   * What an update may not change: identity and timestamps always; status on the main resource and
-   * everything but status on `/status`; generation moves only when the spec does.
-   */
-  private carryOver(obj: StoredObject, old: StoredObject, opts: WriteOptions): void {
-    const meta = obj.metadata;
-    const oldMeta = old.metadata;
-    if (opts.subresource === 'status') {
-      const status = obj.status;
-      for (const k of Object.keys(obj)) delete obj[k];
-      Object.assign(obj, structuredClone(old));
-      if (status === undefined) delete obj.status;
-      else obj.status = status;
-      obj.metadata.resourceVersion = meta.resourceVersion;
-      return;
-    }
-    meta.uid = oldMeta.uid;
-    meta.creationTimestamp = oldMeta.creationTimestamp;
-    meta.namespace = oldMeta.namespace;
-    meta.name = oldMeta.name;
-    if (!opts.deleting) {
-      if (oldMeta.deletionTimestamp) {
-        meta.deletionTimestamp = oldMeta.deletionTimestamp;
-        if (oldMeta.deletionGracePeriodSeconds !== undefined) meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
-        else delete meta.deletionGracePeriodSeconds;
-      } else {
-        delete meta.deletionTimestamp;
-        delete meta.deletionGracePeriodSeconds;
-      }
-    }
-    if (this.withStatus) {
-      if (old.status === undefined) delete obj.status;
-      else obj.status = old.status;
-    }
-    if (this.withStatus) {
-      meta.generation = oldMeta.generation ?? 1;
-      if (specChanged(obj, old)) meta.generation += 1;
-    } else {
-      delete meta.generation;
-    }
-  }
-
   private validate(obj: StoredObject, extra: StatusCause[]): void {
     const causes: StatusCause[] = [
       ...validateObjectMeta(obj.metadata, {
@@ -464,16 +408,6 @@ export class GenericRegistry {
     if (err instanceof StorageError) return fromStorageError(err, this.gr, name);
     return err;
   }
-}
-
-/** Whether anything but metadata and status differs (what bumps `metadata.generation`). */
-function specChanged(obj: StoredObject, old: StoredObject): boolean {
-  const keys = new Set([...Object.keys(obj), ...Object.keys(old)]);
-  for (const k of keys) {
-    if (k === 'metadata' || k === 'status' || k === 'apiVersion' || k === 'kind') continue;
-    if (JSON.stringify(obj[k]) !== JSON.stringify(old[k])) return true;
-  }
-  return false;
 }
 
 /** Parses a resourceVersion query value; anything but a non-negative integer is a 400, as in Kubernetes. */
