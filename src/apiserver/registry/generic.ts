@@ -313,9 +313,11 @@ export class GenericRegistry {
     options: DeleteOptions = {},
     dryRun = false,
     attempt = 0,
+    /** The object as last seen (deletecollection's list); a stale one only costs a retry. */
+    seen?: StoredObject,
   ): Promise<{ object: StoredObject; deleted: boolean }> {
     const key = this.key(namespace, name);
-    const current = await this.getObject(namespace, name);
+    const current = seen ?? (await this.getObject(namespace, name));
     const pre = options.preconditions;
     if (pre?.uid && pre.uid !== current.metadata.uid) {
       throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
@@ -367,7 +369,9 @@ export class GenericRegistry {
     const worker = async (): Promise<void> => {
       for (let o = queue.shift(); o; o = queue.shift()) {
         try {
-          const { object } = await this.delete(o.namespace || undefined, o.name, options, dryRun);
+          // The listed copy saves a storage read per object; if it is stale the delete's precondition fails and
+          // the delete reads the object again.
+          const { object } = await this.delete(o.namespace || undefined, o.name, options, dryRun, 0, JSON.parse(o.json) as StoredObject);
           items.push(object);
         } catch (err) {
           // Someone else deleted it first: the collection is still gone, which is what was asked.
