@@ -1,6 +1,6 @@
 /**
- * Server-side printing (meta.k8s.io/v1 Table), what `kubectl get` asks for. This is kube-apiserver's default
- * table convertor (Name, Created At), used for every resource until per-resource columns land.
+ * Server-side printing (meta.k8s.io/v1 Table), what `kubectl get` asks for: a resource's own columns (its
+ * strategy's `table`) or kube-apiserver's default convertor (Name, Created At).
  */
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject } from './registry/strategy.js';
@@ -11,6 +11,13 @@ export interface TableColumnDefinition {
   format: string;
   description: string;
   priority: number;
+}
+
+/** A resource's columns and how to fill them for one object. */
+export interface TableConvertor {
+  columns: readonly TableColumnDefinition[];
+  /** Cells in column order (the first is the name); `now` is the time ages are measured to (ms). */
+  cells(obj: KubeObject, now: number): unknown[];
 }
 
 const DEFAULT_COLUMNS: TableColumnDefinition[] = [
@@ -37,9 +44,9 @@ export function partialObjectMetadata(obj: KubeObject): object {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata ?? {} };
 }
 
-function row(obj: KubeObject, include: IncludeObject): object {
+function row(obj: KubeObject, include: IncludeObject, convertor: TableConvertor | undefined, now: number): object {
   const meta: ObjectMeta = obj.metadata ?? {};
-  const cells = [meta.name ?? '', meta.creationTimestamp ?? ''];
+  const cells = convertor ? convertor.cells(obj, now) : [meta.name ?? '', meta.creationTimestamp ?? ''];
   if (include === 'None') return { cells };
   return { cells, object: include === 'Object' ? obj : partialObjectMetadata(obj) };
 }
@@ -47,15 +54,16 @@ function row(obj: KubeObject, include: IncludeObject): object {
 /** A Table of `objects`; `listMeta` carries resourceVersion/continue for lists. */
 export function toTable(
   objects: readonly KubeObject[],
-  opts: { include: IncludeObject; noHeaders?: boolean; listMeta?: Record<string, unknown> },
+  opts: { include: IncludeObject; noHeaders?: boolean; listMeta?: Record<string, unknown>; convertor?: TableConvertor | undefined },
 ): object {
+  const now = Date.now();
   const table: Record<string, unknown> = {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: opts.listMeta ?? {},
   };
-  if (!opts.noHeaders) table.columnDefinitions = DEFAULT_COLUMNS;
-  table.rows = objects.map((o) => row(o, opts.include));
+  if (!opts.noHeaders) table.columnDefinitions = opts.convertor?.columns ?? DEFAULT_COLUMNS;
+  table.rows = objects.map((o) => row(o, opts.include, opts.convertor, now));
   return table;
 }
 

@@ -301,6 +301,30 @@ describe('kubectl against k8ts up', () => {
     ]);
   });
 
+  test('get prints the columns kube-apiserver prints for pods, configmaps, secrets, deployments, namespaces, services', async () => {
+    await namespace('printing');
+    await create('printing', webApp('nginx:1.25'));
+    await run('-n', 'printing', 'create', 'configmap', 'two', '--from-literal=a=1', '--from-literal=b=2');
+    await run('-n', 'printing', 'create', 'secret', 'generic', 'one', '--from-literal=a=1');
+    const header = async (...args: string[]): Promise<string[]> => lines(await run('-n', 'printing', 'get', ...args))[0]!.split(/\s{2,}/);
+    assert.deepEqual(await header('pods'), ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    assert.deepEqual(await header('pods', '-o', 'wide'), ['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES']);
+    assert.deepEqual(await header('configmaps'), ['NAME', 'DATA', 'AGE']);
+    assert.deepEqual(await header('secrets'), ['NAME', 'TYPE', 'DATA', 'AGE']);
+    assert.deepEqual(await header('deployments', '-o', 'wide'), ['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+    assert.deepEqual(await header('services'), ['NAME', 'TYPE', 'CLUSTER-IP', 'EXTERNAL-IP', 'PORT(S)', 'AGE']);
+    const pod = lines(await run('-n', 'printing', 'get', 'pod', 'web-pod', '--no-headers'))[0]!.split(/\s+/);
+    assert.deepEqual(pod.slice(0, 4), ['web-pod', '0/1', 'Pending', '0']);
+    assert.match(pod[4]!, /^\d+s$/);
+    const cm = lines(await run('-n', 'printing', 'get', 'configmap', 'two', '--no-headers'))[0]!.split(/\s+/);
+    assert.deepEqual(cm.slice(0, 2), ['two', '2']);
+    const deploy = lines(await run('-n', 'printing', 'get', 'deploy', 'web', '-o', 'wide', '--no-headers'))[0]!.split(/\s+/);
+    assert.deepEqual([deploy[0], deploy[1], deploy[5], deploy[6], deploy[7]], ['web', '0/2', 'web,sidecar', 'nginx:1.25,busybox:1.36', 'app=web']);
+    // Kinds without their own columns yet keep kube-apiserver's default ones.
+    await run('-n', 'printing', 'create', 'role', 'reader', '--verb=get', '--resource=pods');
+    assert.deepEqual(await header('roles'), ['NAME', 'CREATED AT']);
+  });
+
   test('get -w --output-watch-events shows ADDED, MODIFIED and DELETED in order', async () => {
     await namespace('watch');
     const watcher = spawn(KUBECTL, ['--kubeconfig', cluster.kubeconfig, '-n', 'watch', 'get', 'configmaps', '-w', '--output-watch-events', '-o', 'json'], {

@@ -62,7 +62,7 @@ export function respondObject(scope: RequestScope, obj: StoredObject | undefined
     const include = parseIncludeObject(scope.query.get('includeObject'));
     if (!include) throw badRequest(`includeObject: Unsupported value: "${scope.query.get('includeObject')}"`);
     const object = obj ?? (JSON.parse(json!) as StoredObject);
-    writeObject(scope.req, scope.res, toTable([object], { include }), { status, type: scope.accept.type, warnings: scope.warnings });
+    writeObject(scope.req, scope.res, toTable([object], { include, convertor: scope.registry.resource.strategy.table }), { status, type: scope.accept.type, warnings: scope.warnings });
     return;
   }
   writeObject(scope.req, scope.res, obj, { status, json, type: scope.accept.type, warnings: scope.warnings });
@@ -87,7 +87,7 @@ export function respondList(
     const include = parseIncludeObject(scope.query.get('includeObject'));
     if (!include) throw badRequest(`includeObject: Unsupported value: "${scope.query.get('includeObject')}"`);
     const objects = items.map((o) => served(scope, JSON.parse(o.json) as StoredObject));
-    writeObject(scope.req, scope.res, toTable(objects, { include, listMeta }), { type: scope.accept.type, warnings: scope.warnings });
+    writeObject(scope.req, scope.res, toTable(objects, { include, listMeta, convertor: scope.registry.resource.strategy.table }), { type: scope.accept.type, warnings: scope.warnings });
     return;
   }
   const head = JSON.stringify({ kind: listKind(scope), apiVersion: apiVersionOf(scope.resource.info), metadata: listMeta });

@@ -89,7 +89,7 @@ export async function watchObjects(scope: RequestScope): Promise<void> {
   const line = (type: string, json: string): string => `{"type":"${type}","object":${json}}\n`;
   const objectJSON = (o: CachedObject): string => {
     if (!scope.accept.table) return servedJSON(scope, o);
-    const table = toTable([served(scope, JSON.parse(o.json) as StoredObject)], { include, noHeaders: headersSent });
+    const table = toTable([served(scope, JSON.parse(o.json) as StoredObject)], { include, noHeaders: headersSent, convertor: scope.registry.resource.strategy.table });
     headersSent = true;
     return JSON.stringify(table);
   };

@@ -6,12 +6,14 @@ import { BUILTIN_RESOURCES } from '../../api/resources.js';
 import { deploymentStrategy } from './apps/deployments.js';
 import { replicaSetStrategy } from './apps/replicasets.js';
 import { statefulSetStrategy } from './apps/statefulsets.js';
+import { configMapStrategy } from './core/configmaps.js';
 import { eventStrategy } from './core/events.js';
 import { namespaceStrategy } from './core/namespaces.js';
 import { nodeStrategy } from './core/nodes.js';
 import { podStrategy } from './core/pods.js';
 import { replicationControllerStrategy } from './core/replicationcontrollers.js';
 import { secretStrategy } from './core/secrets.js';
+import { serviceStrategy } from './core/services.js';
 import type { Resource, ResourceStrategy } from './strategy.js';
 
 /** Strategies by `<group>/<resource>`; a resource without one stores and serves with the generic rules. */
@@ -19,6 +21,8 @@ const STRATEGIES: Record<string, ResourceStrategy> = {
   '/pods': podStrategy,
   '/namespaces': namespaceStrategy,
   '/secrets': secretStrategy,
+  '/configmaps': configMapStrategy,
+  '/services': serviceStrategy,
   '/events': eventStrategy,
   '/nodes': nodeStrategy,
   '/replicationcontrollers': replicationControllerStrategy,

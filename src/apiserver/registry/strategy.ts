@@ -5,6 +5,7 @@
  */
 import type { ObjectMeta as ReadonlyObjectMeta, StatusCause } from 'kubernetes-types/meta/v1.js';
 import type { ResourceInfo } from '../../api/registry.js';
+import type { TableConvertor } from '../table.js';
 
 /** ObjectMeta as the server edits it (kubernetes-types declares its fields readonly). */
 export type ObjectMeta = { -readonly [K in keyof ReadonlyObjectMeta]: ReadonlyObjectMeta[K] };
@@ -55,8 +56,8 @@ export interface ResourceStrategy {
   readonly allowCreateOnUpdate?: boolean;
   /** Whether PUT without a resourceVersion is allowed (true for most kinds). */
   readonly allowUnconditionalUpdate?: boolean;
-  /** Top-level fields the kind has besides apiVersion, kind, metadata (for fieldValidation). */
-  readonly topLevelFields?: readonly string[];
+  /** Columns `kubectl get` prints (server-side printing); absent = the default Name/Created At. */
+  readonly table?: TableConvertor;
 }
 
 /** The strategy of one served resource together with its registry entry. */

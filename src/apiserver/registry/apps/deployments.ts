@@ -1,7 +1,34 @@
-/** apps/v1 Deployment: scale subresource (rollout semantics come with the controllers). */
+/** apps/v1 Deployment: scale subresource and its columns (rollout semantics come with the controllers). */
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
+import { CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN, templateCells } from '../../printers/workloads.js';
 import { replicasScale } from '../scale.js';
 import type { ResourceStrategy } from '../strategy.js';
 
 export const deploymentStrategy: ResourceStrategy = {
   scale: replicasScale(),
+  table: {
+    columns: [
+      NAME_COLUMN,
+      column('Ready', 'string', 'Number of ready pods out of the desired replicas.'),
+      column('Up-to-date', 'integer', 'Total number of pods running the latest template.'),
+      column('Available', 'integer', 'Total number of available pods.'),
+      AGE_COLUMN,
+      CONTAINERS_COLUMN,
+      IMAGES_COLUMN,
+      SELECTOR_COLUMN,
+    ],
+    cells(obj, now) {
+      const d = obj as Deployment;
+      const s = d.status ?? {};
+      return [
+        obj.metadata?.name ?? '',
+        `${s.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`,
+        s.updatedReplicas ?? 0,
+        s.availableReplicas ?? 0,
+        age(obj, now),
+        ...templateCells(d.spec?.template, d.spec?.selector),
+      ];
+    },
+  },
 };

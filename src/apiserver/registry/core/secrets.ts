@@ -1,6 +1,7 @@
 /** v1 Secret: `type` as a field selector, and `stringData` folded into base64 `data` on write. */
 import type { Secret } from 'kubernetes-types/core/v1.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
 
 function foldStringData(obj: StoredObject): void {
   const secret = obj as Secret;
@@ -11,7 +12,21 @@ function foldStringData(obj: StoredObject): void {
   delete secret.stringData;
 }
 
+const secretTable = {
+  columns: [
+    NAME_COLUMN,
+    column('Type', 'string', 'The type of the secret.'),
+    column('Data', 'integer', 'The number of items in the secret.'),
+    AGE_COLUMN,
+  ],
+  cells: (obj: StoredObject, now: number) => {
+    const secret = obj as Secret;
+    return [obj.metadata.name ?? '', secret.type ?? '', Object.keys(secret.data ?? {}).length, age(obj, now)];
+  },
+};
+
 export const secretStrategy: ResourceStrategy = {
+  table: secretTable,
   selectableFields: ['type'],
   fieldValues: (obj) => ({ type: (obj as Secret).type ?? '' }),
   prepareForCreate: foldStringData,
