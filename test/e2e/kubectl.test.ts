@@ -600,6 +600,88 @@ describe('kubectl against k8ts up', () => {
     assert.equal(requests.length, 4, requests.join('\n'));
     assert.equal(requests.filter((l) => l.includes('continue=')).length, 3);
   });
+
+  test('get prints the columns for nodes, workloads, jobs, events, RBAC', async () => {
+    const ns = 'printing-more';
+    await namespace(ns);
+    const get = async (...args: string[]): Promise<string[]> => lines(await run('-n', ns, 'get', ...args));
+    const header = async (...args: string[]): Promise<string[]> => (await get(...args))[0]!.split(/\s{2,}/);
+    const row = async (...args: string[]): Promise<string[]> => (await get(...args, '--no-headers'))[0]!.split(/\s{2,}/);
+    const template = { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'postgres:16' }] } };
+    await create(
+      ns,
+      manifest(
+        { apiVersion: 'v1', kind: 'Node', metadata: { name: 'printing-cp', labels: { 'node-role.kubernetes.io/control-plane': '' } } },
+        { apiVersion: 'v1', kind: 'Node', metadata: { name: 'printing-worker' }, spec: { unschedulable: true } },
+        { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' }, spec: { replicas: 2, serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template } },
+        { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'db' } }, template: { ...template, spec: { ...template.spec, nodeSelector: { disk: 'ssd' } } } } },
+        {
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: 'db-0.1' },
+          involvedObject: { kind: 'Pod', name: 'db-0', namespace: ns },
+          reason: 'Scheduled',
+          message: 'Successfully assigned db-0',
+          type: 'Normal',
+          source: { component: 'default-scheduler' },
+          firstTimestamp: new Date(Date.now() - 90_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+          lastTimestamp: new Date(Date.now() - 90_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+          count: 3,
+        },
+      ),
+    );
+    await run('patch', 'node', 'printing-cp', '--subresource=status', '--type=merge', '-p', JSON.stringify({
+      status: {
+        conditions: [{ type: 'Ready', status: 'True' }],
+        addresses: [{ type: 'InternalIP', address: '10.0.0.5' }],
+        nodeInfo: { kubeletVersion: 'v1.32.0', osImage: 'Debian GNU/Linux 12', kernelVersion: '6.1.0', containerRuntimeVersion: 'containerd://1.7.13' },
+      },
+    }));
+    await run('-n', ns, 'create', 'job', 'pi', '--image=perl:5.34');
+    const started = new Date(Date.now() - 120_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const completed = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    await run('-n', ns, 'patch', 'job', 'pi', '--subresource=status', '--type=merge', '-p', JSON.stringify({
+      status: { startTime: started, completionTime: completed, succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] },
+    }));
+    await run('-n', ns, 'create', 'cronjob', 'nightly', '--image=busybox:1.36', '--schedule=0 3 * * *');
+    await run('-n', ns, 'create', 'serviceaccount', 'ci');
+    await run('-n', ns, 'create', 'rolebinding', 'readers', '--clusterrole=view', '--user=alice', '--user=bob', '--group=devs', `--serviceaccount=${ns}:ci`);
+    await run('create', 'clusterrolebinding', 'printing-readers', '--clusterrole=view', '--group=devs');
+    await run('-n', ns, 'create', 'role', 'reader', '--verb=get', '--resource=pods');
+
+    assert.deepEqual(await header('nodes', 'printing-cp', '-o', 'wide'), ['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION', 'INTERNAL-IP', 'EXTERNAL-IP', 'OS-IMAGE', 'KERNEL-VERSION', 'CONTAINER-RUNTIME']);
+    const cp = await row('nodes', 'printing-cp', '-o', 'wide');
+    assert.deepEqual([...cp.slice(0, 3), ...cp.slice(4)], ['printing-cp', 'Ready', 'control-plane', 'v1.32.0', '10.0.0.5', '<none>', 'Debian GNU/Linux 12', '6.1.0', 'containerd://1.7.13']);
+    assert.deepEqual((await row('nodes', 'printing-worker')).slice(0, 3), ['printing-worker', 'Unknown,SchedulingDisabled', '<none>']);
+
+    assert.deepEqual(await header('statefulsets', '-o', 'wide'), ['NAME', 'READY', 'AGE', 'CONTAINERS', 'IMAGES']);
+    const sts = await row('sts', 'db', '-o', 'wide');
+    assert.deepEqual([sts[0], sts[1], sts[3], sts[4]], ['db', '0/2', 'db', 'postgres:16']);
+    assert.deepEqual(await header('daemonsets', '-o', 'wide'), ['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+    const ds = await row('ds', 'agent', '-o', 'wide');
+    assert.deepEqual([...ds.slice(0, 7), ...ds.slice(8)], ['agent', '0', '0', '0', '0', '0', 'disk=ssd', 'db', 'postgres:16', 'app=db']);
+
+    assert.deepEqual(await header('jobs', '-o', 'wide'), ['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+    assert.deepEqual((await row('job', 'pi')).slice(0, 4), ['pi', 'Complete', '1/1', '60s']);
+    assert.deepEqual(await header('cronjobs', '-o', 'wide'), ['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
+    const cj = await row('cronjob', 'nightly', '-o', 'wide');
+    assert.deepEqual([...cj.slice(0, 6), ...cj.slice(7, 9)], ['nightly', '0 3 * * *', '<none>', '<unset>', '0', '<none>', 'nightly', 'busybox:1.36']);
+
+    assert.deepEqual(await header('events'), ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+    assert.deepEqual(await header('events', '-o', 'wide'), ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'SUBOBJECT', 'SOURCE', 'MESSAGE', 'FIRST SEEN', 'COUNT', 'NAME']);
+    const ev = await row('events');
+    assert.deepEqual(ev.slice(1), ['Normal', 'Scheduled', 'pod/db-0', 'Successfully assigned db-0']);
+    assert.match(ev[0]!, /^\d+s$/);
+
+    assert.deepEqual(await header('serviceaccounts', 'ci'), ['NAME', 'SECRETS', 'AGE']);
+    assert.deepEqual((await row('sa', 'ci')).slice(0, 2), ['ci', '0']);
+    assert.deepEqual(await header('rolebindings', '-o', 'wide'), ['NAME', 'ROLE', 'AGE', 'USERS', 'GROUPS', 'SERVICEACCOUNTS']);
+    const rb = await row('rolebinding', 'readers', '-o', 'wide');
+    assert.deepEqual([rb[0], rb[1], ...rb.slice(3)], ['readers', 'ClusterRole/view', 'alice, bob', 'devs', `${ns}/ci`]);
+    assert.deepEqual((await row('clusterrolebinding', 'printing-readers')).slice(0, 2), ['printing-readers', 'ClusterRole/view']);
+    // Roles and ClusterRoles keep kube-apiserver's default columns.
+    assert.deepEqual(await header('roles'), ['NAME', 'CREATED AT']);
+  });
 });
 
 describe('kubectl with a token from --token-auth-file', () => {

@@ -3,17 +3,27 @@
  * registry entry.
  */
 import { BUILTIN_RESOURCES } from '../../api/resources.js';
+import { daemonSetStrategy } from './apps/daemonsets.js';
 import { deploymentStrategy } from './apps/deployments.js';
 import { replicaSetStrategy } from './apps/replicasets.js';
 import { statefulSetStrategy } from './apps/statefulsets.js';
+import { cronJobStrategy } from './batch/cronjobs.js';
+import { jobStrategy } from './batch/jobs.js';
+import { leaseStrategy } from './coordination/leases.js';
 import { configMapStrategy } from './core/configmaps.js';
+import { endpointsStrategy } from './core/endpoints.js';
 import { eventStrategy } from './core/events.js';
 import { namespaceStrategy } from './core/namespaces.js';
 import { nodeStrategy } from './core/nodes.js';
+import { persistentVolumeClaimStrategy } from './core/persistentvolumeclaims.js';
+import { persistentVolumeStrategy } from './core/persistentvolumes.js';
 import { podStrategy } from './core/pods.js';
 import { replicationControllerStrategy } from './core/replicationcontrollers.js';
 import { secretStrategy } from './core/secrets.js';
+import { serviceAccountStrategy } from './core/serviceaccounts.js';
 import { serviceStrategy } from './core/services.js';
+import { clusterRoleBindingStrategy } from './rbac/clusterrolebindings.js';
+import { roleBindingStrategy } from './rbac/rolebindings.js';
 import type { Resource, ResourceStrategy } from './strategy.js';
 
 /** Strategies by `<group>/<resource>`; a resource without one stores and serves with the generic rules. */
@@ -26,9 +36,20 @@ const STRATEGIES: Record<string, ResourceStrategy> = {
   '/events': eventStrategy,
   '/nodes': nodeStrategy,
   '/replicationcontrollers': replicationControllerStrategy,
+  '/endpoints': endpointsStrategy,
+  '/persistentvolumes': persistentVolumeStrategy,
+  '/persistentvolumeclaims': persistentVolumeClaimStrategy,
+  '/serviceaccounts': serviceAccountStrategy,
   'apps/deployments': deploymentStrategy,
   'apps/replicasets': replicaSetStrategy,
   'apps/statefulsets': statefulSetStrategy,
+  'apps/daemonsets': daemonSetStrategy,
+  'batch/jobs': jobStrategy,
+  'batch/cronjobs': cronJobStrategy,
+  'coordination.k8s.io/leases': leaseStrategy,
+  // Roles and ClusterRoles keep the default Name/Created At columns, as kube-apiserver prints them.
+  'rbac.authorization.k8s.io/rolebindings': roleBindingStrategy,
+  'rbac.authorization.k8s.io/clusterrolebindings': clusterRoleBindingStrategy,
 };
 
 const GENERIC: ResourceStrategy = {};

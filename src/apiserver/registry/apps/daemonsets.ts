@@ -1,0 +1,39 @@
+/** apps/v1 DaemonSet: its scheduling counters and node selector as columns. */
+import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
+import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
+import { CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN, templateCells } from '../../printers/workloads.js';
+import { selectorString } from '../scale.js';
+import type { ResourceStrategy } from '../strategy.js';
+
+export const daemonSetStrategy: ResourceStrategy = {
+  table: {
+    columns: [
+      NAME_COLUMN,
+      column('Desired', 'integer', 'Number of nodes that should run the daemon pod.'),
+      column('Current', 'integer', 'Number of nodes running at least one daemon pod.'),
+      column('Ready', 'integer', 'Number of nodes whose daemon pod is ready.'),
+      column('Up-to-date', 'integer', 'Number of nodes running the latest template.'),
+      column('Available', 'integer', 'Number of nodes whose daemon pod is available.'),
+      column('Node Selector', 'string', 'The node labels the pod template selects.'),
+      AGE_COLUMN,
+      CONTAINERS_COLUMN,
+      IMAGES_COLUMN,
+      SELECTOR_COLUMN,
+    ],
+    cells(obj, now) {
+      const ds = obj as DaemonSet;
+      const s = ds.status;
+      return [
+        obj.metadata?.name ?? '',
+        s?.desiredNumberScheduled ?? 0,
+        s?.currentNumberScheduled ?? 0,
+        s?.numberReady ?? 0,
+        s?.updatedNumberScheduled ?? 0,
+        s?.numberAvailable ?? 0,
+        selectorString(ds.spec?.template?.spec?.nodeSelector, true) || '<none>',
+        age(obj, now),
+        ...templateCells(ds.spec?.template, ds.spec?.selector),
+      ];
+    },
+  },
+};

@@ -1,0 +1,63 @@
+/** batch/v1 Job: STATUS, COMPLETIONS and DURATION columns. */
+import type { Job } from 'kubernetes-types/batch/v1.js';
+import { age, AGE_COLUMN, column, humanDuration, NAME_COLUMN, since } from '../../printers/columns.js';
+import { CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN, templateCells } from '../../printers/workloads.js';
+import type { ResourceStrategy } from '../strategy.js';
+
+/** Whether the job's first condition of `type` is True. */
+function hasCondition(job: Job, type: string): boolean {
+  return job.status?.conditions?.find((c) => c.type === type)?.status === 'True';
+}
+
+/** The STATUS column: a finished condition wins over Terminating, which wins over Suspended/FailureTarget. */
+export function jobStatus(job: Job): string {
+  if (hasCondition(job, 'Complete')) return 'Complete';
+  if (hasCondition(job, 'Failed')) return 'Failed';
+  if (job.metadata?.deletionTimestamp) return 'Terminating';
+  if (hasCondition(job, 'Suspended')) return 'Suspended';
+  if (hasCondition(job, 'FailureTarget')) return 'FailureTarget';
+  return 'Running';
+}
+
+/** `succeeded/completions`; a job without completions needs one success (`0/1`, or `0/1 of 3` with parallelism). */
+export function jobCompletions(job: Job): string {
+  const succeeded = job.status?.succeeded ?? 0;
+  const completions = job.spec?.completions;
+  if (completions !== undefined && completions !== null) return `${succeeded}/${completions}`;
+  const parallelism = job.spec?.parallelism ?? 0;
+  return parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
+}
+
+/** Start to completion, or start to now while running; empty before the job starts. */
+export function jobDuration(job: Job, now: number): string {
+  const start = job.status?.startTime;
+  if (!start) return '';
+  const end = job.status?.completionTime;
+  return end ? humanDuration(Date.parse(end) - Date.parse(start)) : since(start, now);
+}
+
+export const jobStrategy: ResourceStrategy = {
+  table: {
+    columns: [
+      NAME_COLUMN,
+      column('Status', 'string', 'Whether the job is running, complete, failed, suspended or terminating.'),
+      column('Completions', 'string', 'Successful pods out of the completions the job needs.'),
+      column('Duration', 'string', 'How long the job ran (or has been running).'),
+      AGE_COLUMN,
+      CONTAINERS_COLUMN,
+      IMAGES_COLUMN,
+      SELECTOR_COLUMN,
+    ],
+    cells(obj, now) {
+      const job = obj as Job;
+      return [
+        obj.metadata?.name ?? '',
+        jobStatus(job),
+        jobCompletions(job),
+        jobDuration(job, now),
+        age(obj, now),
+        ...templateCells(job.spec?.template, job.spec?.selector),
+      ];
+    },
+  },
+};
