@@ -1,37 +1,20 @@
 /**
  * End-to-end: the real kubectl 1.32 against the real `k8ts up`. Each test checks what a user would: the exit
  * code, what kubectl prints, and the objects read back with `-o json`. One cluster serves the whole first
- * suite (each test works in its own namespace); a second one is started with `--token-auth-file`.
+ * suite (each test works in its own namespace); tokens are in kubectl-auth.test.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import { get as httpsGet } from 'node:https';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import type { Scale } from 'kubernetes-types/autoscaling/v1.js';
 import type { ConfigMap, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
-import type { Status } from 'kubernetes-types/meta/v1.js';
-import { parse as parseYAML, stringify as toYAML } from 'yaml';
-import { KUBECTL, kubectl, startCluster, type KubectlResult, type TestCluster } from '../helpers/cluster.js';
+import { parse as parseYAML } from 'yaml';
+import { KUBECTL, startCluster, type KubectlResult, type TestCluster } from '../helpers/cluster.js';
+import { configMap, failed, lines, manifest, ok } from '../helpers/kubectl-e2e.js';
 import { tempDir } from '../helpers/tmp.js';
-
-/** Asserts kubectl exited 0; returns what it printed on stdout. */
-function ok(r: KubectlResult): string {
-  assert.equal(r.code, 0, `kubectl exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Asserts kubectl exited 1 (a failed command); returns what it printed on stderr. */
-function failed(r: KubectlResult): string {
-  assert.equal(r.code, 1, `kubectl should have failed, exited ${r.code}: ${r.stdout}${r.stderr}`);
-  return r.stderr;
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').filter((l) => l !== '');
-}
 
 /** Polls `check` until it holds (the watch test waits on a child's output this way). */
 async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -61,20 +44,6 @@ function jsonObjects(text: string): unknown[] {
     } else if (ch === '}' && --depth === 0) values.push(JSON.parse(text.slice(start, i + 1)));
   }
   return values;
-}
-
-/** A multi-document YAML manifest for `kubectl create -f -` (YAML 1.1 quoting, as kubectl reads `y`/`no` as booleans). */
-function manifest(...objects: object[]): string {
-  return objects.map((o) => toYAML(o, { version: '1.1' })).join('---\n');
-}
-
-function configMap(name: string, extra: { data?: Record<string, string>; labels?: Record<string, string>; finalizers?: string[] } = {}): ConfigMap {
-  return {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name, ...(extra.labels ? { labels: extra.labels } : {}), ...(extra.finalizers ? { finalizers: extra.finalizers } : {}) },
-    ...(extra.data ? { data: extra.data } : {}),
-  };
 }
 
 function pod(name: string, labels: Record<string, string>): Pod {
@@ -134,18 +103,6 @@ spec:
   - port: 80
     targetPort: 8080
 `;
-}
-
-/** GET without credentials, trusting the cluster CA. */
-function getAnonymously(url: string, ca: string): Promise<{ status: number; contentType: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    httpsGet(url, { ca }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body }));
-    }).on('error', reject);
-  });
 }
 
 describe('kubectl against k8ts up', () => {
@@ -681,64 +638,5 @@ describe('kubectl against k8ts up', () => {
     assert.deepEqual((await row('clusterrolebinding', 'printing-readers')).slice(0, 2), ['printing-readers', 'ClusterRole/view']);
     // Roles and ClusterRoles keep kube-apiserver's default columns.
     assert.deepEqual(await header('roles'), ['NAME', 'CREATED AT']);
-  });
-});
-
-describe('kubectl with a token from --token-auth-file', () => {
-  const TOKEN = 'k8ts-e2e-token-31415';
-  let cluster: TestCluster;
-  let files: Awaited<ReturnType<typeof tempDir>>;
-  let ca: string;
-  /** A kubeconfig with nothing in it, so only the flags say where to go and who is asking. */
-  let emptyKubeconfig: string;
-
-  before(async () => {
-    files = await tempDir('k8ts-token-');
-    const tokenFile = join(files.path, 'tokens.csv');
-    await writeFile(tokenFile, `${TOKEN},alice,1001,"devs,ops"\n`);
-    emptyKubeconfig = join(files.path, 'empty.kubeconfig');
-    await writeFile(emptyKubeconfig, 'apiVersion: v1\nkind: Config\n');
-    cluster = await startCluster({ args: ['--token-auth-file', tokenFile] });
-    ca = join(cluster.dataDir, 'pki', 'ca.crt');
-  });
-  after(async () => {
-    await cluster?.stop();
-    await files?.remove();
-  });
-
-  const withFlags = (args: string[], input?: string): Promise<KubectlResult> =>
-    kubectl(emptyKubeconfig, ['--server', cluster.url, '--certificate-authority', ca, ...args], input === undefined ? {} : { input });
-
-  test('kubectl --token with --server and --certificate-authority is let in', async () => {
-    const names = lines(ok(await withFlags(['--token', TOKEN, 'get', 'ns', '-o', 'name'])));
-    assert.ok(names.includes('namespace/default'), names.join(' '));
-    assert.equal(ok(await withFlags(['--token', TOKEN, '-n', 'default', 'apply', '-f', '-'], manifest(configMap('by-token')))), 'configmap/by-token created\n');
-    // The admin client certificate still works next to the token file.
-    assert.equal(ok(await cluster.kubectl(['get', 'ns', 'kube-system', '-o', 'name'])), 'namespace/kube-system\n');
-  });
-
-  test('a wrong token is Unauthorized', async () => {
-    assert.match(failed(await withFlags(['--token', 'not-the-token', 'get', 'ns'])), /error: You must be logged in to the server \(Unauthorized\)/);
-  });
-
-  test('health and version answer without credentials; the API refuses them with a 401 Status', async () => {
-    const pem = await readFile(ca, 'utf8');
-    for (const path of ['/healthz', '/readyz', '/livez']) {
-      const r = await getAnonymously(`${cluster.url}${path}`, pem);
-      assert.equal(r.status, 200, path);
-      assert.equal(r.body, 'ok', path);
-    }
-    const version = await getAnonymously(`${cluster.url}/version`, pem);
-    assert.equal(version.status, 200);
-    assert.match((JSON.parse(version.body) as { gitVersion: string }).gitVersion, /^v1\.32\./);
-
-    const refused = await getAnonymously(`${cluster.url}/api/v1/namespaces`, pem);
-    assert.equal(refused.status, 401);
-    assert.match(refused.contentType, /^application\/json/);
-    const status = JSON.parse(refused.body) as Status;
-    assert.equal(status.kind, 'Status');
-    assert.equal(status.status, 'Failure');
-    assert.equal(status.reason, 'Unauthorized');
-    assert.equal(status.code, 401);
   });
 });
