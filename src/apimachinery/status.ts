@@ -117,7 +117,7 @@ export function methodNotSupported(gr: GroupResource, verb: string): StatusError
 }
 
 export function notAcceptable(): StatusError {
-  return failure(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io');
+  return failure(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml');
 }
 
 /** 410 for a continue token or list resourceVersion that storage no longer has. */

@@ -173,12 +173,14 @@ export interface Negotiated {
   partialMetadata: boolean;
   /** Aggregated discovery (apidiscovery.k8s.io v2) was asked for. */
   aggregatedDiscovery: boolean;
+  /** False when the Accept header names only forms the server cannot write (the answer is a 406). */
+  acceptable: boolean;
 }
 
 /** Chooses the answer's form from the Accept header, in the client's order of preference. */
 export function negotiate(accept: string | undefined): Negotiated {
-  const fallback: Negotiated = { type: JSON_TYPE, table: false, partialMetadata: false, aggregatedDiscovery: false };
-  if (!accept) return fallback;
+  const fallback: Negotiated = { type: JSON_TYPE, table: false, partialMetadata: false, aggregatedDiscovery: false, acceptable: true };
+  if (!accept || accept.trim() === '') return fallback;
   for (const entry of accept.split(',')) {
     const [rawType, ...rawParams] = entry.split(';');
     const type = rawType!.trim().toLowerCase();
@@ -199,7 +201,7 @@ export function negotiate(accept: string | undefined): Negotiated {
       }
     }
   }
-  return fallback;
+  return { ...fallback, acceptable: false };
 }
 
 export interface WriteOptions {

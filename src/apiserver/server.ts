@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ResourceRegistry } from '../api/registry.js';
 import { goQuote, isValidPathSegmentName } from '../apimachinery/names.js';
-import { badRequest, resourceNotFound, StatusError, toStatusError, unauthorized, forbidden, methodNotSupported } from '../apimachinery/status.js';
+import { badRequest, notAcceptable, resourceNotFound, StatusError, toStatusError, unauthorized, forbidden, methodNotSupported } from '../apimachinery/status.js';
 import { Cacher } from '../storage/cacher/cacher.js';
 import type { Store } from '../storage/interface.js';
 import { K8TS_VERSION } from '../version.js';
@@ -192,6 +192,8 @@ export class APIServer {
         const gr = info.isResourceRequest ? { group: info.group, resource: info.resource } : { group: '', resource: '' };
         throw forbidden(user.name, info.verb, gr, info.isResourceRequest ? info.namespace : undefined, decision.reason);
       }
+      // A client that accepts none of the forms the server writes gets a 406 (health and metrics are plain text).
+      if (!negotiate(req.headers.accept).acceptable && path !== '/metrics') throw notAcceptable();
       if (!info.isResourceRequest) {
         await this.serveNonResource(req, res, path);
         return;

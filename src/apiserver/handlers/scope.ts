@@ -14,7 +14,7 @@ import type { ResourceRequest } from '../request-info.js';
 import { fromStorageVersion } from '../registry/conversion.js';
 import type { GenericRegistry, ListOptions } from '../registry/generic.js';
 import type { Resource, StoredObject } from '../registry/strategy.js';
-import { parseIncludeObject, toTable } from '../table.js';
+import { parseIncludeObject, partialObjectMetadata, toTable } from '../table.js';
 
 export interface RequestScope {
   req: IncomingMessage;
@@ -65,6 +65,11 @@ export function respondObject(scope: RequestScope, obj: StoredObject | undefined
     writeObject(scope.req, scope.res, toTable([object], { include, convertor: scope.registry.resource.strategy.table }), { status, type: scope.accept.type, warnings: scope.warnings });
     return;
   }
+  if (scope.accept.partialMetadata) {
+    const object = obj ?? (JSON.parse(json!) as StoredObject);
+    writeObject(scope.req, scope.res, partialObjectMetadata(object), { status, type: scope.accept.type, warnings: scope.warnings });
+    return;
+  }
   writeObject(scope.req, scope.res, obj, { status, json, type: scope.accept.type, warnings: scope.warnings });
 }
 
@@ -88,6 +93,16 @@ export function respondList(
     if (!include) throw badRequest(`includeObject: Unsupported value: "${scope.query.get('includeObject')}"`);
     const objects = items.map((o) => served(scope, JSON.parse(o.json) as StoredObject));
     writeObject(scope.req, scope.res, toTable(objects, { include, listMeta, convertor: scope.registry.resource.strategy.table }), { type: scope.accept.type, warnings: scope.warnings });
+    return;
+  }
+  if (scope.accept.partialMetadata) {
+    const list = {
+      kind: 'PartialObjectMetadataList',
+      apiVersion: 'meta.k8s.io/v1',
+      metadata: listMeta,
+      items: items.map((o) => partialObjectMetadata(JSON.parse(o.json) as StoredObject)),
+    };
+    writeObject(scope.req, scope.res, list, { type: scope.accept.type, warnings: scope.warnings });
     return;
   }
   const head = JSON.stringify({ kind: listKind(scope), apiVersion: apiVersionOf(scope.resource.info), metadata: listMeta });

@@ -10,7 +10,7 @@ import { TooOldError, type CachedObject, type CacheEvent } from '../../storage/c
 import { isTrue } from '../request-info.js';
 import { matchesSelectors, parseResourceVersion } from '../registry/generic.js';
 import type { StoredObject } from '../registry/strategy.js';
-import { parseIncludeObject, toTable } from '../table.js';
+import { parseIncludeObject, partialObjectMetadata, toTable } from '../table.js';
 import { parseListOptions, served, servedJSON, type RequestScope } from './scope.js';
 
 /** How often a watch that allows bookmarks gets one (kube-apiserver sends them about once a minute). */
@@ -88,6 +88,7 @@ export async function watchObjects(scope: RequestScope): Promise<void> {
   let headersSent = false;
   const line = (type: string, json: string): string => `{"type":"${type}","object":${json}}\n`;
   const objectJSON = (o: CachedObject): string => {
+    if (scope.accept.partialMetadata) return JSON.stringify(partialObjectMetadata(JSON.parse(o.json) as StoredObject));
     if (!scope.accept.table) return servedJSON(scope, o);
     const table = toTable([served(scope, JSON.parse(o.json) as StoredObject)], { include, noHeaders: headersSent, convertor: scope.registry.resource.strategy.table });
     headersSent = true;
