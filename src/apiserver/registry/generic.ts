@@ -231,6 +231,7 @@ export class GenericRegistry {
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
     prepareNewMeta(meta, { namespaced: this.resource.info.namespaced, generation: this.withStatus });
     if (this.withStatus) delete obj.status;
+    this.resource.strategy.defaults?.(obj);
     this.resource.strategy.prepareForCreate?.(obj);
     this.validate(obj, this.resource.strategy.validate?.(obj) ?? []);
     if (opts.dryRun) return obj;
@@ -283,6 +284,7 @@ export class GenericRegistry {
         throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${old.metadata.uid}`);
       }
       carryOver(obj, old, { ...opts, statusSplit: this.withStatus });
+      strategy.defaults?.(obj);
       if (opts.subresource !== 'status') strategy.prepareForUpdate?.(obj, old);
       this.validate(obj, strategy.validateUpdate?.(obj, old) ?? []);
       if (opts.dryRun) throw new DryRunResult(obj);

@@ -35,6 +35,12 @@ export interface ResourceStrategy {
   readonly selectableFields?: readonly string[];
   /** Values of `selectableFields` for one object. */
   fieldValues?(obj: StoredObject): Record<string, string>;
+  /**
+   * Kubernetes' defaulting for the kind (a pod's restartPolicy, a deployment's strategy, ...), applied to every
+   * object written, on create and on update, before the create/update hooks and validation — as kube-apiserver
+   * defaults every object it decodes.
+   */
+  defaults?(obj: StoredObject): void;
   /** Defaults and resets applied before validation on create (e.g. a new pod's status is Pending). */
   prepareForCreate?(obj: StoredObject): void;
   /** Defaults and resets on update; `old` is the stored object. */
