@@ -622,7 +622,7 @@ describe('kubectl against k8ts up', () => {
     assert.deepEqual((await row('job', 'pi')).slice(0, 4), ['pi', 'Complete', '1/1', '60s']);
     assert.deepEqual(await header('cronjobs', '-o', 'wide'), ['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST SCHEDULE', 'AGE', 'CONTAINERS', 'IMAGES', 'SELECTOR']);
     const cj = await row('cronjob', 'nightly', '-o', 'wide');
-    assert.deepEqual([...cj.slice(0, 6), ...cj.slice(7, 9)], ['nightly', '0 3 * * *', '<none>', '<unset>', '0', '<none>', 'nightly', 'busybox:1.36']);
+    assert.deepEqual([...cj.slice(0, 6), ...cj.slice(7, 9)], ['nightly', '0 3 * * *', '<none>', 'False', '0', '<none>', 'nightly', 'busybox:1.36']);
 
     assert.deepEqual(await header('events'), ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
     assert.deepEqual(await header('events', '-o', 'wide'), ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'SUBOBJECT', 'SOURCE', 'MESSAGE', 'FIRST SEEN', 'COUNT', 'NAME']);
@@ -638,5 +638,47 @@ describe('kubectl against k8ts up', () => {
     assert.deepEqual((await row('clusterrolebinding', 'printing-readers')).slice(0, 2), ['printing-readers', 'ClusterRole/view']);
     // Roles and ClusterRoles keep kube-apiserver's default columns.
     assert.deepEqual(await header('roles'), ['NAME', 'CREATED AT']);
+  });
+
+  test('create fills in kube\'s defaults, and applying the same minimal file afterwards changes nothing', async () => {
+    await namespace('defaults');
+    const minimal = manifest(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web' },
+        spec: {
+          selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+        },
+      },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }] } },
+    );
+    // --save-config records the file as last applied, as `apply` would have, so the apply below compares like with like.
+    const created = ok(await cluster.kubectl(['-n', 'defaults', 'create', '--save-config', '-f', '-'], { input: minimal }));
+    assert.deepEqual(lines(created), ['deployment.apps/web created', 'service/web created']);
+
+    const deploy = await getJSON<Deployment>('-n', 'defaults', 'deployment', 'web');
+    assert.equal(deploy.spec?.replicas, 1);
+    assert.deepEqual(deploy.spec?.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
+    assert.equal(deploy.spec?.revisionHistoryLimit, 10);
+    assert.equal(deploy.spec?.progressDeadlineSeconds, 600);
+    const [container] = deploy.spec?.template.spec?.containers ?? [];
+    assert.equal(container?.imagePullPolicy, 'Always', 'an image without a tag is pulled every time');
+    assert.equal(container?.terminationMessagePath, '/dev/termination-log');
+    assert.equal(container?.terminationMessagePolicy, 'File');
+    assert.equal(deploy.spec?.template.spec?.restartPolicy, 'Always');
+    assert.equal(deploy.spec?.template.spec?.dnsPolicy, 'ClusterFirst');
+
+    const svc = await getJSON<Service>('-n', 'defaults', 'service', 'web');
+    assert.equal(svc.spec?.type, 'ClusterIP');
+    assert.equal(svc.spec?.sessionAffinity, 'None');
+    assert.deepEqual(svc.spec?.ports, [{ port: 80, targetPort: 80, protocol: 'TCP' }]);
+
+    const file = join(files.path, 'defaults.yaml');
+    await writeFile(file, minimal);
+    assert.deepEqual(lines(await run('-n', 'defaults', 'apply', '-f', file)), ['deployment.apps/web unchanged', 'service/web unchanged']);
+    const again = await getJSON<Deployment>('-n', 'defaults', 'deployment', 'web');
+    assert.equal(again.metadata?.resourceVersion, deploy.metadata?.resourceVersion, 'an unchanged apply writes nothing');
   });
 });

@@ -7,6 +7,7 @@ import { daemonSetStrategy } from './apps/daemonsets.js';
 import { deploymentStrategy } from './apps/deployments.js';
 import { replicaSetStrategy } from './apps/replicasets.js';
 import { statefulSetStrategy } from './apps/statefulsets.js';
+import { horizontalPodAutoscalerStrategy } from './autoscaling/horizontalpodautoscalers.js';
 import { cronJobStrategy } from './batch/cronjobs.js';
 import { jobStrategy } from './batch/jobs.js';
 import { leaseStrategy } from './coordination/leases.js';
@@ -15,6 +16,7 @@ import { endpointsStrategy } from './core/endpoints.js';
 import { eventStrategy } from './core/events.js';
 import { namespaceStrategy } from './core/namespaces.js';
 import { nodeStrategy } from './core/nodes.js';
+import { podTemplateStrategy } from './core/podtemplates.js';
 import { persistentVolumeClaimStrategy } from './core/persistentvolumeclaims.js';
 import { persistentVolumeStrategy } from './core/persistentvolumes.js';
 import { podStrategy } from './core/pods.js';
@@ -22,8 +24,12 @@ import { replicationControllerStrategy } from './core/replicationcontrollers.js'
 import { secretStrategy } from './core/secrets.js';
 import { serviceAccountStrategy } from './core/serviceaccounts.js';
 import { serviceStrategy } from './core/services.js';
+import { endpointSliceStrategy } from './discovery/endpointslices.js';
+import { networkPolicyStrategy } from './networking/networkpolicies.js';
 import { clusterRoleBindingStrategy } from './rbac/clusterrolebindings.js';
 import { roleBindingStrategy } from './rbac/rolebindings.js';
+import { priorityClassStrategy } from './scheduling/priorityclasses.js';
+import { storageClassStrategy } from './storage/storageclasses.js';
 import type { Resource, ResourceStrategy } from './strategy.js';
 
 /** Strategies by `<group>/<resource>`; a resource without one stores and serves with the generic rules. */
@@ -40,13 +46,19 @@ const STRATEGIES: Record<string, ResourceStrategy> = {
   '/persistentvolumes': persistentVolumeStrategy,
   '/persistentvolumeclaims': persistentVolumeClaimStrategy,
   '/serviceaccounts': serviceAccountStrategy,
+  '/podtemplates': podTemplateStrategy,
   'apps/deployments': deploymentStrategy,
   'apps/replicasets': replicaSetStrategy,
   'apps/statefulsets': statefulSetStrategy,
   'apps/daemonsets': daemonSetStrategy,
   'batch/jobs': jobStrategy,
   'batch/cronjobs': cronJobStrategy,
+  'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerStrategy,
   'coordination.k8s.io/leases': leaseStrategy,
+  'discovery.k8s.io/endpointslices': endpointSliceStrategy,
+  'networking.k8s.io/networkpolicies': networkPolicyStrategy,
+  'scheduling.k8s.io/priorityclasses': priorityClassStrategy,
+  'storage.k8s.io/storageclasses': storageClassStrategy,
   // Roles and ClusterRoles keep the default Name/Created At columns, as kube-apiserver prints them.
   'rbac.authorization.k8s.io/rolebindings': roleBindingStrategy,
   'rbac.authorization.k8s.io/clusterrolebindings': clusterRoleBindingStrategy,

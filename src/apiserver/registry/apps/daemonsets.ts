@@ -3,9 +3,27 @@ import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
 import { CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN, templateCells } from '../../printers/workloads.js';
 import { selectorString } from '../scale.js';
-import type { ResourceStrategy } from '../strategy.js';
+import { child, ensure, setDefault, setDefaultString } from '../defaults/fields.js';
+import { defaultTemplate } from '../defaults/podspec.js';
+import type { ResourceStrategy, StoredObject } from '../strategy.js';
+
+/** SetDefaults_DaemonSet: RollingUpdate one node at a time without surge, ten revisions. */
+export function defaultDaemonSet(obj: StoredObject): void {
+  const spec = child(obj, 'spec');
+  if (!spec) return;
+  const updateStrategy = ensure(spec, 'updateStrategy');
+  setDefaultString(updateStrategy, 'type', 'RollingUpdate');
+  if (updateStrategy.type === 'RollingUpdate') {
+    const rollingUpdate = ensure(updateStrategy, 'rollingUpdate');
+    setDefault(rollingUpdate, 'maxUnavailable', 1);
+    setDefault(rollingUpdate, 'maxSurge', 0);
+  }
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  defaultTemplate(spec.template);
+}
 
 export const daemonSetStrategy: ResourceStrategy = {
+  defaults: defaultDaemonSet,
   table: {
     columns: [
       NAME_COLUMN,

@@ -1,12 +1,32 @@
-/** apps/v1 Deployment: scale subresource and its columns (rollout semantics come with the controllers). */
+/** apps/v1 Deployment: kube's defaults, scale subresource and its columns (rollout semantics come with the controllers). */
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
 import { CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN, templateCells } from '../../printers/workloads.js';
 import { replicasScale } from '../scale.js';
-import type { ResourceStrategy } from '../strategy.js';
+import { child, ensure, setDefault, setDefaultString } from '../defaults/fields.js';
+import { defaultTemplate } from '../defaults/podspec.js';
+import type { ResourceStrategy, StoredObject } from '../strategy.js';
+
+/** SetDefaults_Deployment: one replica, RollingUpdate 25%/25%, ten old ReplicaSets, a 600s deadline. */
+export function defaultDeployment(obj: StoredObject): void {
+  const spec = child(obj, 'spec');
+  if (!spec) return;
+  setDefault(spec, 'replicas', 1);
+  const strategy = ensure(spec, 'strategy');
+  setDefaultString(strategy, 'type', 'RollingUpdate');
+  if (strategy.type === 'RollingUpdate') {
+    const rollingUpdate = ensure(strategy, 'rollingUpdate');
+    setDefault(rollingUpdate, 'maxUnavailable', '25%');
+    setDefault(rollingUpdate, 'maxSurge', '25%');
+  }
+  setDefault(spec, 'revisionHistoryLimit', 10);
+  setDefault(spec, 'progressDeadlineSeconds', 600);
+  defaultTemplate(spec.template);
+}
 
 export const deploymentStrategy: ResourceStrategy = {
   scale: replicasScale(),
+  defaults: defaultDeployment,
   table: {
     columns: [
       NAME_COLUMN,

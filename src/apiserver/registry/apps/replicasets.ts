@@ -3,10 +3,21 @@ import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
 import { CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN, templateCells } from '../../printers/workloads.js';
 import { replicasScale } from '../scale.js';
-import type { ResourceStrategy } from '../strategy.js';
+import { child, setDefault } from '../defaults/fields.js';
+import { defaultTemplate } from '../defaults/podspec.js';
+import type { ResourceStrategy, StoredObject } from '../strategy.js';
+
+/** SetDefaults_ReplicaSet: one replica (plus the template's pod spec defaults). */
+export function defaultReplicaSet(obj: StoredObject): void {
+  const spec = child(obj, 'spec');
+  if (!spec) return;
+  setDefault(spec, 'replicas', 1);
+  defaultTemplate(spec.template);
+}
 
 export const replicaSetStrategy: ResourceStrategy = {
   scale: replicasScale(),
+  defaults: defaultReplicaSet,
   table: {
     columns: [
       NAME_COLUMN,

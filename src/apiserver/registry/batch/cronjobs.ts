@@ -2,7 +2,23 @@
 import type { CronJob } from 'kubernetes-types/batch/v1.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN, since } from '../../printers/columns.js';
 import { CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN, templateCells } from '../../printers/workloads.js';
-import type { ResourceStrategy } from '../strategy.js';
+import { child, setDefault, setDefaultString } from '../defaults/fields.js';
+import { defaultTemplate } from '../defaults/podspec.js';
+import type { ResourceStrategy, StoredObject } from '../strategy.js';
+
+/**
+ * SetDefaults_CronJob: Allow, not suspended, keep 3 successful and 1 failed job. The job template gets only
+ * its pod template's defaults (a Job's own defaults apply when the controller creates it).
+ */
+export function defaultCronJob(obj: StoredObject): void {
+  const spec = child(obj, 'spec');
+  if (!spec) return;
+  setDefaultString(spec, 'concurrencyPolicy', 'Allow');
+  setDefault(spec, 'suspend', false);
+  setDefault(spec, 'successfulJobsHistoryLimit', 3);
+  setDefault(spec, 'failedJobsHistoryLimit', 1);
+  defaultTemplate(child(child(spec, 'jobTemplate') ?? {}, 'spec')?.template);
+}
 
 /** True/False, or `<unset>` when the field is absent (as kubectl prints optional booleans). */
 function boolCell(value: boolean | undefined): string {
@@ -11,6 +27,7 @@ function boolCell(value: boolean | undefined): string {
 }
 
 export const cronJobStrategy: ResourceStrategy = {
+  defaults: defaultCronJob,
   table: {
     columns: [
       NAME_COLUMN,

@@ -2,7 +2,36 @@
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import { age, AGE_COLUMN, column, humanDuration, NAME_COLUMN, since } from '../../printers/columns.js';
 import { CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN, templateCells } from '../../printers/workloads.js';
-import type { ResourceStrategy } from '../strategy.js';
+import { child, copyMap, isEmptyMap, isFields, items, setDefault, setDefaultString } from '../defaults/fields.js';
+import { defaultTemplate } from '../defaults/podspec.js';
+import type { ResourceStrategy, StoredObject } from '../strategy.js';
+
+/**
+ * SetDefaults_Job: completions and parallelism 1 when both are unset, backoffLimit 6 (unbounded with a
+ * per-index limit), NonIndexed, not suspended, the replacement policy its failure policy implies, and the
+ * job's labels from its template's. The template's restartPolicy is the user's (validation requires one).
+ */
+export function defaultJob(obj: StoredObject): void {
+  const spec = child(obj, 'spec');
+  if (!spec) return;
+  const unset = (v: unknown): boolean => v === undefined || v === null;
+  if (unset(spec.completions) && unset(spec.parallelism)) {
+    spec.completions = 1;
+    spec.parallelism = 1;
+  }
+  setDefault(spec, 'parallelism', 1);
+  setDefault(spec, 'backoffLimit', unset(spec.backoffLimitPerIndex) ? 6 : 2147483647);
+  const labels = child(child(spec, 'template') ?? {}, 'metadata')?.labels;
+  if (isFields(labels) && isEmptyMap(obj.metadata.labels)) obj.metadata.labels = copyMap(labels) as Record<string, string>;
+  setDefault(spec, 'completionMode', 'NonIndexed');
+  setDefault(spec, 'suspend', false);
+  const failurePolicy = child(spec, 'podFailurePolicy');
+  for (const rule of items(failurePolicy, 'rules')) {
+    for (const condition of items(rule, 'onPodConditions')) setDefaultString(condition, 'status', 'True');
+  }
+  setDefault(spec, 'podReplacementPolicy', failurePolicy ? 'Failed' : 'TerminatingOrFailed');
+  defaultTemplate(spec.template);
+}
 
 /** Whether the job's first condition of `type` is True. */
 function hasCondition(job: Job, type: string): boolean {
@@ -37,6 +66,7 @@ export function jobDuration(job: Job, now: number): string {
 }
 
 export const jobStrategy: ResourceStrategy = {
+  defaults: defaultJob,
   table: {
     columns: [
       NAME_COLUMN,

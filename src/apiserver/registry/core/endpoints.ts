@@ -1,7 +1,13 @@
 /** v1 Endpoints: the ENDPOINTS column (the first three ip:port pairs). */
 import type { Endpoints } from 'kubernetes-types/core/v1.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
-import type { ResourceStrategy } from '../strategy.js';
+import { child, items, setDefaultString } from '../defaults/fields.js';
+import type { ResourceStrategy, StoredObject } from '../strategy.js';
+
+/** SetDefaults_Endpoints: each port's protocol TCP. */
+export function defaultEndpoints(obj: StoredObject): void {
+  for (const subset of items(obj, 'subsets')) for (const port of items(subset, 'ports')) setDefaultString(port, 'protocol', 'TCP');
+}
 
 const SHOWN = 3;
 
@@ -21,6 +27,7 @@ export function formatEndpoints(ep: Endpoints): string {
 }
 
 export const endpointsStrategy: ResourceStrategy = {
+  defaults: defaultEndpoints,
   table: {
     columns: [NAME_COLUMN, column('Endpoints', 'string', 'The addresses and ports of the ready backends.'), AGE_COLUMN],
     cells: (obj, now) => [obj.metadata?.name ?? '', formatEndpoints(obj as Endpoints), age(obj, now)],

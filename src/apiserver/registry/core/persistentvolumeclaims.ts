@@ -1,10 +1,15 @@
 /** v1 PersistentVolumeClaim: phase, bound volume, capacity, access modes and class columns. */
 import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
+import { ensure } from '../defaults/fields.js';
+import { defaultClaimSpec } from '../defaults/volumes.js';
 import type { ResourceStrategy } from '../strategy.js';
-import { accessModesString, storageClassOf, VOLUME_ATTRIBUTES_CLASS_COLUMN, VOLUME_MODE_COLUMN, volumePhase } from './persistentvolumes.js';
+import { accessModesString, pendingOnCreate, storageClassOf, VOLUME_ATTRIBUTES_CLASS_COLUMN, VOLUME_MODE_COLUMN, volumePhase } from './persistentvolumes.js';
 
 export const persistentVolumeClaimStrategy: ResourceStrategy = {
+  // SetDefaults_PersistentVolumeClaimSpec: volumeMode Filesystem.
+  defaults: (obj) => defaultClaimSpec(ensure(obj, 'spec')),
+  prepareForCreate: pendingOnCreate,
   table: {
     columns: [
       NAME_COLUMN,

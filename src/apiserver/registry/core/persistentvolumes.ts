@@ -2,7 +2,24 @@
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { PersistentVolume } from 'kubernetes-types/core/v1.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
-import type { ResourceStrategy } from '../strategy.js';
+import { child, ensure, setDefaultString } from '../defaults/fields.js';
+import { defaultPersistentSources } from '../defaults/volumes.js';
+import type { ResourceStrategy, StoredObject } from '../strategy.js';
+
+/** SetDefaults_PersistentVolume: Retain, Filesystem, and the volume source's own defaults. */
+export function defaultPersistentVolume(obj: StoredObject): void {
+  const spec = ensure(obj, 'spec');
+  setDefaultString(spec, 'persistentVolumeReclaimPolicy', 'Retain');
+  setDefaultString(spec, 'volumeMode', 'Filesystem');
+  defaultPersistentSources(spec);
+}
+
+/** A new volume (or claim) starts Pending, whatever status the client sent. */
+export function pendingOnCreate(obj: StoredObject): void {
+  const status = child(obj, 'status') ?? {};
+  setDefaultString(status, 'phase', 'Pending');
+  obj.status = status;
+}
 
 const ACCESS_MODES: ReadonlyArray<[string, string]> = [
   ['ReadWriteOnce', 'RWO'],
@@ -31,6 +48,8 @@ export const VOLUME_ATTRIBUTES_CLASS_COLUMN = column('VolumeAttributesClass', 's
 export const VOLUME_MODE_COLUMN = column('VolumeMode', 'string', 'Filesystem or Block.', 1);
 
 export const persistentVolumeStrategy: ResourceStrategy = {
+  defaults: defaultPersistentVolume,
+  prepareForCreate: pendingOnCreate,
   table: {
     columns: [
       NAME_COLUMN,

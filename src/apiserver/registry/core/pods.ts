@@ -5,6 +5,8 @@
 import type { ContainerStatus, Pod } from 'kubernetes-types/core/v1.js';
 import { age, column, NAME_COLUMN, AGE_COLUMN, orNone, since } from '../../printers/columns.js';
 import type { TableConvertor } from '../../table.js';
+import { admitPod, defaultPodOnly, defaultPodSpec } from '../defaults/podspec.js';
+import { child } from '../defaults/fields.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
 
 const asPod = (obj: StoredObject): Pod => obj as Pod;
@@ -112,8 +114,15 @@ export const podStrategy: ResourceStrategy = {
       'status.nominatedNodeName': pod.status?.nominatedNodeName ?? '',
     };
   },
+  defaults(obj) {
+    const spec = child(obj, 'spec');
+    defaultPodSpec(spec);
+    defaultPodOnly(spec);
+  },
   prepareForCreate(obj) {
     obj.status = { phase: 'Pending' };
+    // Admission (ServiceAccount, Priority) runs on create only, after defaulting.
+    admitPod(child(obj, 'spec'));
   },
   gracePeriodSeconds(obj, requested) {
     const pod = asPod(obj);

@@ -1,7 +1,23 @@
-/** v1 ReplicationController: scale subresource over a plain-map selector. */
+/** v1 ReplicationController: scale subresource over a plain-map selector, and kube's defaults. */
+import { child, copyMap, isEmptyMap, isFields, setDefault } from '../defaults/fields.js';
+import { defaultTemplate } from '../defaults/podspec.js';
 import { replicasScale } from '../scale.js';
-import type { ResourceStrategy } from '../strategy.js';
+import type { ResourceStrategy, StoredObject } from '../strategy.js';
+
+/** SetDefaults_ReplicationController: selector and labels from the template's labels, one replica. */
+export function defaultReplicationController(obj: StoredObject): void {
+  const spec = child(obj, 'spec');
+  if (!spec) return;
+  const labels = child(child(spec, 'template') ?? {}, 'metadata')?.labels;
+  if (isFields(labels)) {
+    if (isEmptyMap(spec.selector)) spec.selector = copyMap(labels);
+    if (isEmptyMap(obj.metadata.labels)) obj.metadata.labels = copyMap(labels) as Record<string, string>;
+  }
+  setDefault(spec, 'replicas', 1);
+  defaultTemplate(spec.template);
+}
 
 export const replicationControllerStrategy: ResourceStrategy = {
   scale: replicasScale({ plainMapSelector: true }),
+  defaults: defaultReplicationController,
 };

@@ -2,7 +2,44 @@
 import type { Service } from 'kubernetes-types/core/v1.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
 import { selectorString } from '../scale.js';
-import type { ResourceStrategy } from '../strategy.js';
+import { child, ensure, isFields, items, setDefault, setDefaultString } from '../defaults/fields.js';
+import type { ResourceStrategy, StoredObject } from '../strategy.js';
+
+/** Three hours, kube's ClientIP affinity timeout. */
+const CLIENT_IP_TIMEOUT_SECONDS = 10800;
+
+/**
+ * SetDefaults_Service (ClusterIP, no affinity, TCP, targetPort = port, the traffic policies) plus the IP family
+ * fields kube's service REST fills in on a single-stack IPv4 cluster. Cluster IPs are allocated elsewhere.
+ */
+export function defaultService(obj: StoredObject): void {
+  const spec = child(obj, 'spec');
+  if (!spec) return;
+  setDefaultString(spec, 'sessionAffinity', 'None');
+  setDefaultString(spec, 'type', 'ClusterIP');
+  if (spec.sessionAffinity === 'ClientIP') {
+    const clientIP = ensure(ensure(spec, 'sessionAffinityConfig'), 'clientIP');
+    setDefault(clientIP, 'timeoutSeconds', CLIENT_IP_TIMEOUT_SECONDS);
+  }
+  for (const port of items(spec, 'ports')) {
+    setDefaultString(port, 'protocol', 'TCP');
+    if (port.targetPort === undefined || port.targetPort === null || port.targetPort === 0 || port.targetPort === '') port.targetPort = port.port;
+  }
+  const type = spec.type;
+  const externalIPs = Array.isArray(spec.externalIPs) ? spec.externalIPs : [];
+  const externallyAccessible = type === 'LoadBalancer' || type === 'NodePort' || (type === 'ClusterIP' && externalIPs.length > 0);
+  if (externallyAccessible) setDefaultString(spec, 'externalTrafficPolicy', 'Cluster');
+  if (type !== 'ExternalName') setDefault(spec, 'internalTrafficPolicy', 'Cluster');
+  if (type === 'LoadBalancer') setDefault(spec, 'allocateLoadBalancerNodePorts', true);
+  if (type !== 'ExternalName') {
+    // A headless service without a selector may front any family, so kube asks for both; on a single-stack
+    // cluster that still resolves to the one family.
+    const headless = spec.clusterIP === 'None';
+    const selectorless = !isFields(spec.selector) || Object.keys(spec.selector).length === 0;
+    setDefault(spec, 'ipFamilyPolicy', headless && selectorless ? 'RequireDualStack' : 'SingleStack');
+    if (!Array.isArray(spec.ipFamilies) || spec.ipFamilies.length === 0) spec.ipFamilies = ['IPv4'];
+  }
+}
 
 function externalIP(svc: Service): string {
   const type = svc.spec?.type ?? 'ClusterIP';
@@ -23,6 +60,7 @@ function ports(svc: Service): string {
 }
 
 export const serviceStrategy: ResourceStrategy = {
+  defaults: defaultService,
   table: {
     columns: [
       NAME_COLUMN,
