@@ -27,6 +27,7 @@ import { OpenAPI } from './openapi.js';
 import { cacheDecoder, resourcePrefix } from './registry/object.js';
 import { GenericRegistry } from './registry/generic.js';
 import { builtinResources } from './registry/index.js';
+import { ServiceAllocator } from './registry/core/service-allocator.js';
 import type { Resource } from './registry/strategy.js';
 import { storageVersionOf } from './registry/conversion.js';
 import { requestInfo, type ResourceRequest } from './request-info.js';
@@ -39,6 +40,10 @@ export interface APIServerOptions {
   logger: Logger;
   /** The address clients reach the server at (discovery's serverAddressByClientCIDRs). */
   advertiseAddress: string;
+  /** `--service-cluster-ip-range`: where Services' cluster IPs come from (default 10.96.0.0/12). */
+  serviceClusterIPRange?: string;
+  /** `--service-node-port-range`: where NodePort Services' ports come from (default 30000-32767). */
+  serviceNodePortRange?: string;
 }
 
 /** The Kubernetes version k8ts speaks. */
@@ -53,6 +58,7 @@ export class APIServer {
   private readonly registries = new Map<string, GenericRegistry>();
   private readonly cacher: Cacher;
   private readonly store: Store;
+  private readonly serviceAllocator: ServiceAllocator;
   private readonly discovery: Discovery;
   private readonly openapi: OpenAPI;
   private readonly write: WriteContext;
@@ -69,7 +75,11 @@ export class APIServer {
       [...this.registries.values()].map((r) => ({ group: r.gr.group, resource: r.gr.resource, count: r.cache.watcherCount })),
     );
     this.store = this.metrics.instrument(opts.store);
-    const all = builtinResources();
+    this.serviceAllocator = new ServiceAllocator(this.store, {
+      ...(opts.serviceClusterIPRange ? { serviceClusterIPRange: opts.serviceClusterIPRange } : {}),
+      ...(opts.serviceNodePortRange ? { serviceNodePortRange: opts.serviceNodePortRange } : {}),
+    });
+    const all = builtinResources({ serviceAllocator: this.serviceAllocator });
     for (const r of all) {
       this.registry.register(r.info);
       this.resources.set(`${r.info.group}/${r.info.version}/${r.info.resource}`, r);
@@ -121,6 +131,8 @@ export class APIServer {
         resolve();
       });
     });
+    // The bound port is known only now (tests ask for port 0).
+    await this.bootstrapKubernetesService();
     this.ready = true;
   }
 
@@ -162,6 +174,46 @@ export class APIServer {
       } catch (err) {
         if (!(err instanceof StatusError && err.code === 409)) throw err;
       }
+    }
+  }
+
+  /**
+   * The `kubernetes` Service in `default` (the first IP of the service range, 443 -> the apiserver's port) and
+   * its Endpoints (the advertise address), as kube-apiserver's controlplane reconciler keeps them.
+   */
+  private async bootstrapKubernetesService(): Promise<void> {
+    const services = this.registryFor(this.resources.get('/v1/services')!);
+    const endpoints = this.registryFor(this.resources.get('/v1/endpoints')!);
+    const port = this.port;
+    const ip = advertiseHost(this.opts.advertiseAddress);
+    const servicePorts = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }];
+    const metadata = { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } };
+    // Kept from an earlier run (its IP is then already reserved): only follow the apiserver's port if it moved.
+    const existing = await services.getObject('default', 'kubernetes').catch((err: unknown) => {
+      if (err instanceof StatusError && err.code === 404) return undefined;
+      throw err;
+    });
+    if (!existing) {
+      await services.create({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { ...metadata },
+        spec: { type: 'ClusterIP', clusterIP: this.serviceAllocator.firstIP, sessionAffinity: 'None', ports: servicePorts },
+      });
+    } else if (JSON.stringify((existing.spec as { ports?: unknown } | undefined)?.ports) !== JSON.stringify(servicePorts)) {
+      await services.update('default', 'kubernetes', (svc) => {
+        const spec = (svc.spec ?? {}) as { ports?: unknown };
+        spec.ports = servicePorts;
+        svc.spec = spec;
+        return svc;
+      });
+    }
+    const subsets = [{ addresses: [{ ip }], ports: [{ name: 'https', port, protocol: 'TCP' }] }];
+    try {
+      await endpoints.create({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets });
+    } catch (err) {
+      if (!(err instanceof StatusError && err.code === 409)) throw err;
+      await endpoints.update('default', 'kubernetes', (ep) => (JSON.stringify(ep.subsets) === JSON.stringify(subsets) ? ep : { ...ep, subsets }));
     }
   }
 
@@ -341,4 +393,12 @@ function requestPath(raw: string | undefined, parsed: URL): string {
   if (!raw?.startsWith('/')) return parsed.pathname;
   const end = raw.search(/[?#]/);
   return end < 0 ? raw : raw.slice(0, end);
+}
+
+/** The host part of an advertise address (`127.0.0.1:6443`, `[::1]:6443`). */
+function advertiseHost(address: string): string {
+  const bracketed = /^\[(.*)\](?::\d+)?$/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  const colon = address.lastIndexOf(':');
+  return colon > 0 && address.indexOf(':') === colon ? address.slice(0, colon) : address;
 }

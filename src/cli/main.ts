@@ -23,6 +23,8 @@ program
   )
   .addOption(new Option('--compaction-interval <seconds>', 'how often storage history is compacted').default(60).argParser(Number))
   .addOption(new Option('--compaction-retention <seconds>', 'history kept for watches to resume from').default(300).argParser(Number))
+  .option('--service-cluster-ip-range <cidr>', 'the IPv4 CIDR Services get cluster IPs from', '10.96.0.0/12')
+  .option('--service-node-port-range <range>', 'the ports NodePort Services get node ports from', '30000-32767')
   .action(up);
 
 program

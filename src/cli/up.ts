@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APIServer } from '../apiserver/server.js';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, parseCIDR, parsePortRange } from '../apiserver/registry/core/service-allocator.js';
 import { TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth/authenticator.js';
 import { AlwaysAllowAuthorizer } from '../apiserver/auth/authorizer.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
@@ -19,6 +20,8 @@ export interface UpOptions {
   disable: string[];
   compactionInterval: number;
   compactionRetention: number;
+  serviceClusterIpRange?: string;
+  serviceNodePortRange?: string;
 }
 
 /** Components `k8ts up` runs; each can be switched off with `--disable`. More join as they land. */
@@ -34,6 +37,16 @@ export async function up(opts: UpOptions): Promise<void> {
   const started = performance.now();
   const unknown = opts.disable.filter((c) => !(COMPONENTS as readonly string[]).includes(c));
   if (unknown.length > 0) fail(`unknown component(s) in --disable: ${unknown.join(', ')} (known: ${COMPONENTS.join(', ')})`);
+  try {
+    parseCIDR(opts.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE);
+  } catch (err) {
+    fail(`--service-cluster-ip-range: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    parsePortRange(opts.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE);
+  } catch (err) {
+    fail(`--service-node-port-range: ${err instanceof Error ? err.message : String(err)}`);
+  }
   let datastore: Datastore;
   let store: Store;
   try {
@@ -62,6 +75,8 @@ export async function up(opts: UpOptions): Promise<void> {
     authorizer: new AlwaysAllowAuthorizer(),
     logger: componentLogger('apiserver'),
     advertiseAddress: `${host}:${opts.port}`,
+    ...(opts.serviceClusterIpRange ? { serviceClusterIPRange: opts.serviceClusterIpRange } : {}),
+    ...(opts.serviceNodePortRange ? { serviceNodePortRange: opts.serviceNodePortRange } : {}),
   });
   const compactor = new Compactor(store, {
     intervalMs: opts.compactionInterval * 1000,

@@ -681,4 +681,32 @@ describe('kubectl against k8ts up', () => {
     const again = await getJSON<Deployment>('-n', 'defaults', 'deployment', 'web');
     assert.equal(again.metadata?.resourceVersion, deploy.metadata?.resourceVersion, 'an unchanged apply writes nothing');
   });
+
+  test('services get distinct cluster IPs and node ports; the kubernetes service fronts the apiserver', async () => {
+    const kubernetes = lines(await run('get', 'svc', 'kubernetes', '-n', 'default', '--no-headers'))[0]!.split(/\s+/);
+    assert.deepEqual(kubernetes.slice(0, 5), ['kubernetes', 'ClusterIP', '10.96.0.1', '<none>', '443/TCP']);
+    const ksvc = await getJSON<Service>('-n', 'default', 'svc', 'kubernetes');
+    assert.deepEqual(ksvc.spec?.ports?.[0], { name: 'https', port: 443, protocol: 'TCP', targetPort: cluster.port });
+    await namespace('svcips');
+    const names = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    await Promise.all(names.map((n) => run('-n', 'svcips', 'create', 'service', 'clusterip', n, '--tcp=80:8080')));
+    const list = await getJSON<{ items: Service[] }>('-n', 'svcips', 'services');
+    const ips = list.items.map((s) => s.spec?.clusterIP ?? '');
+    assert.equal(new Set(ips).size, 20);
+    for (const ip of ips) {
+      const [a, b] = ip.split('.').map(Number);
+      assert.ok(a === 10 && b! >= 96 && b! <= 111, ip);
+    }
+    await run('-n', 'svcips', 'create', 'service', 'nodeport', 'np', '--tcp=80:8080');
+    const np = await getJSON<Service>('-n', 'svcips', 'svc', 'np');
+    const nodePort = np.spec?.ports?.[0]?.nodePort ?? 0;
+    assert.ok(nodePort >= 30000 && nodePort <= 32767, String(nodePort));
+    const taken = ips[0]!;
+    const dup = failed(await k('-n', 'svcips', 'create', 'service', 'clusterip', 'dup', '--tcp=80:8080', `--clusterip=${taken}`));
+    assert.match(dup, new RegExp(`spec\\.clusterIPs: Invalid value: \\[\\]string\\{"${taken.replace(/\./g, '\\.')}"\\}: failed to allocate IP ${taken.replace(/\./g, '\\.')}: provided IP is already allocated`));
+    const owner = list.items.find((s) => s.spec?.clusterIP === taken)!.metadata!.name!;
+    await run('-n', 'svcips', 'delete', 'service', owner);
+    await run('-n', 'svcips', 'create', 'service', 'clusterip', 'dup', '--tcp=80:8080', `--clusterip=${taken}`);
+    assert.equal((await getJSON<Service>('-n', 'svcips', 'svc', 'dup')).spec?.clusterIP, taken);
+  });
 });

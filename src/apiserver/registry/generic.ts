@@ -26,7 +26,7 @@ import { isStorageError, StorageError } from '../../storage/errors.js';
 import type { KeyValue, Store } from '../../storage/interface.js';
 import { cacheDecoder, decodeFromStorage, encodeForStorage, objectKey, resourcePrefix } from './object.js';
 import { carryOver, now, prepareNewMeta } from './metadata.js';
-import { hasStatusSubresource, type Resource, type StoredObject } from './strategy.js';
+import { hasStatusSubresource, type Reservation, type Resource, type StoredObject } from './strategy.js';
 
 export interface ListOptions {
   namespace?: string;
@@ -234,14 +234,21 @@ export class GenericRegistry {
     this.resource.strategy.defaults?.(obj);
     this.resource.strategy.prepareForCreate?.(obj);
     this.validate(obj, this.resource.strategy.validate?.(obj) ?? []);
-    if (opts.dryRun) return obj;
+    const reservation = await this.resource.strategy.reserveForCreate?.(obj);
+    if (opts.dryRun) {
+      // A dry run shows what would be allocated, and keeps none of it.
+      await reservation?.revert();
+      return obj;
+    }
     try {
       const kv = await this.store.create(this.key(meta.namespace, meta.name!), encodeForStorage(obj));
       meta.resourceVersion = String(kv.modRevision);
-      return obj;
     } catch (err) {
+      await reservation?.revert();
       throw this.translate(err, meta.name!);
     }
+    await reservation?.commit();
+    return obj;
   }
 
   /**
@@ -257,6 +264,8 @@ export class GenericRegistry {
     const key = this.key(namespace, name);
     const { strategy } = this.resource;
     let created = false;
+    // What the attempt being written reserved; a retried attempt first gives back the one before it.
+    let reservation: Reservation | undefined;
     const tryUpdate = async (current: KeyValue | undefined): Promise<Buffer> => {
       if (!current) {
         if (typeof next === 'function' || !strategy.allowCreateOnUpdate) throw StorageError.notFound(key);
@@ -287,6 +296,9 @@ export class GenericRegistry {
       strategy.defaults?.(obj);
       if (opts.subresource !== 'status') strategy.prepareForUpdate?.(obj, old);
       this.validate(obj, strategy.validateUpdate?.(obj, old) ?? []);
+      await reservation?.revert();
+      reservation = undefined;
+      if (strategy.reserveForUpdate) reservation = await strategy.reserveForUpdate(obj, old);
       if (opts.dryRun) throw new DryRunResult(obj);
       return encodeForStorage(obj);
     };
@@ -294,9 +306,11 @@ export class GenericRegistry {
     try {
       kv = await this.store.guaranteedUpdate(key, tryUpdate, { ignoreNotFound: strategy.allowCreateOnUpdate ?? false });
     } catch (err) {
+      await reservation?.revert();
       if (err instanceof DryRunResult) return err.object;
       throw this.translate(err, name);
     }
+    await reservation?.commit();
     const stored = decodeFromStorage(kv);
     if (!created && stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length && !stored.metadata.deletionGracePeriodSeconds) {
       // The last finalizer is gone from an object marked for deletion: it goes now.
@@ -389,7 +403,9 @@ export class GenericRegistry {
   private async deleteNow(key: string, name: string, modRevision: number): Promise<StoredObject> {
     try {
       const kv = await this.store.delete(key, { modRevision });
-      return decodeFromStorage(kv);
+      const deleted = decodeFromStorage(kv);
+      await this.resource.strategy.afterDelete?.(deleted);
+      return deleted;
     } catch (err) {
       throw this.translate(err, name);
     }

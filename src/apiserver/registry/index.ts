@@ -23,7 +23,8 @@ import { podStrategy } from './core/pods.js';
 import { replicationControllerStrategy } from './core/replicationcontrollers.js';
 import { secretStrategy } from './core/secrets.js';
 import { serviceAccountStrategy } from './core/serviceaccounts.js';
-import { serviceStrategy } from './core/services.js';
+import type { ServiceAllocator } from './core/service-allocator.js';
+import { newServiceStrategy, serviceStrategy } from './core/services.js';
 import { endpointSliceStrategy } from './discovery/endpointslices.js';
 import { networkPolicyStrategy } from './networking/networkpolicies.js';
 import { clusterRoleBindingStrategy } from './rbac/clusterrolebindings.js';
@@ -66,7 +67,14 @@ const STRATEGIES: Record<string, ResourceStrategy> = {
 
 const GENERIC: ResourceStrategy = {};
 
+/** What strategies that act on storage beyond their own objects need from the apiserver. */
+export interface StrategyDeps {
+  /** Cluster IPs and node ports for Services; without it Services get none. */
+  serviceAllocator?: ServiceAllocator;
+}
+
 /** The built-in resources, each with its strategy. */
-export function builtinResources(): Resource[] {
-  return BUILTIN_RESOURCES.map((info) => ({ info, strategy: STRATEGIES[`${info.group}/${info.resource}`] ?? GENERIC }));
+export function builtinResources(deps: StrategyDeps = {}): Resource[] {
+  const strategies: Record<string, ResourceStrategy> = { ...STRATEGIES, '/services': newServiceStrategy(deps.serviceAllocator) };
+  return BUILTIN_RESOURCES.map((info) => ({ info, strategy: strategies[`${info.group}/${info.resource}`] ?? GENERIC }));
 }

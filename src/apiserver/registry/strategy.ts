@@ -30,6 +30,17 @@ export interface ScaleAccess {
   selector(obj: StoredObject): string;
 }
 
+/**
+ * What a write took outside the object itself (kube's Service REST reserves cluster IPs and node ports this
+ * way, its allocators' transaction): given back if the write does not happen, settled once it is stored.
+ */
+export interface Reservation {
+  /** The write failed or was a dry run: give back everything this reservation took. */
+  revert(): Promise<void>;
+  /** The write is stored: let go of what the old object held and the new one no longer does. */
+  commit(): Promise<void>;
+}
+
 export interface ResourceStrategy {
   /** Field selector names beyond metadata.name and metadata.namespace (`spec.nodeName`, `status.phase`). */
   readonly selectableFields?: readonly string[];
@@ -56,6 +67,16 @@ export interface ResourceStrategy {
    * deletion leave it undefined.
    */
   gracePeriodSeconds?(obj: StoredObject, requested: number | undefined): number;
+  /**
+   * Takes what a new object needs beyond its own key (kube's BeginCreate), after validation and before the
+   * write; may fill in fields (a Service's clusterIP). The registry reverts it when the write fails or is a dry
+   * run.
+   */
+  reserveForCreate?(obj: StoredObject): Promise<Reservation>;
+  /** The same for an update (kube's BeginUpdate); may run more than once when writers race (each earlier one reverted). */
+  reserveForUpdate?(obj: StoredObject, old: StoredObject): Promise<Reservation>;
+  /** Gives back what a deleted object held, once it is gone from storage. */
+  afterDelete?(obj: StoredObject): Promise<void>;
   /** Present when the resource has a `scale` subresource. */
   readonly scale?: ScaleAccess;
   /** Whether PUT of a missing object creates it (Kubernetes allows it for a few kinds, e.g. leases). */

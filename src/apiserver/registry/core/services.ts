@@ -1,9 +1,12 @@
 /** v1 Service: its TYPE, CLUSTER-IP, EXTERNAL-IP and PORT(S) columns. */
 import type { Service } from 'kubernetes-types/core/v1.js';
+import type { StatusCause } from 'kubernetes-types/meta/v1.js';
+import { goStringSlice } from '../../../apimachinery/names.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
 import { selectorString } from '../scale.js';
 import { child, ensure, isFields, items, setDefault, setDefaultString } from '../defaults/fields.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import type { ServiceAllocator } from './service-allocator.js';
 
 /** Three hours, kube's ClientIP affinity timeout. */
 const CLIENT_IP_TIMEOUT_SECONDS = 10800;
@@ -59,8 +62,73 @@ function ports(svc: Service): string {
   return list.map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
 }
 
+type Spec = Record<string, unknown>;
+const portKey = (p: Spec): string => `${String(p.port)}/${String(p.protocol ?? 'TCP')}`;
+
+/**
+ * kube's patchAllocatedValues: an update that leaves out the cluster IP or a port's node port (a PUT of the
+ * file the user first wrote) keeps the allocated ones. Node ports a type that no longer needs them held are
+ * dropped (dropTypeDependentFields), to be released once the update is stored.
+ */
+export function prepareServiceForUpdate(obj: StoredObject, old: StoredObject): void {
+  const spec = child(obj, 'spec');
+  const oldSpec = child(old, 'spec');
+  if (!spec || !oldSpec) return;
+  if (spec.type !== 'ExternalName' && oldSpec.type !== 'ExternalName') {
+    if (!spec.clusterIP && !(Array.isArray(spec.clusterIPs) && spec.clusterIPs.length > 0) && oldSpec.clusterIP) {
+      spec.clusterIP = oldSpec.clusterIP;
+      if (Array.isArray(oldSpec.clusterIPs)) spec.clusterIPs = [...(oldSpec.clusterIPs as unknown[])];
+    } else if (spec.clusterIP && !(Array.isArray(spec.clusterIPs) && spec.clusterIPs.length > 0)) {
+      spec.clusterIPs = [spec.clusterIP];
+    }
+  }
+  const oldPorts = new Map(items(oldSpec, 'ports').map((p) => [portKey(p), p.nodePort]));
+  const wantsNodePorts = spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
+  for (const port of items(spec, 'ports')) {
+    const was = oldPorts.get(portKey(port));
+    if (wantsNodePorts && !port.nodePort && was) port.nodePort = was;
+    if (!wantsNodePorts && port.nodePort && port.nodePort === was) delete port.nodePort;
+  }
+}
+
+/** ValidateServiceUpdate's rule that a set cluster IP never changes (unless to or from ExternalName). */
+export function validateServiceUpdate(obj: StoredObject, old: StoredObject): StatusCause[] {
+  const spec = child(obj, 'spec');
+  const oldSpec = child(old, 'spec');
+  if (!spec || !oldSpec || spec.type === 'ExternalName' || oldSpec.type === 'ExternalName') return [];
+  const newIPs = Array.isArray(spec.clusterIPs) ? (spec.clusterIPs as string[]) : spec.clusterIP ? [String(spec.clusterIP)] : [];
+  const oldIPs = Array.isArray(oldSpec.clusterIPs) ? (oldSpec.clusterIPs as string[]) : oldSpec.clusterIP ? [String(oldSpec.clusterIP)] : [];
+  const causes: StatusCause[] = [];
+  for (const [i, ip] of oldIPs.entries()) {
+    if (i < newIPs.length && newIPs[i] !== ip) {
+      causes.push({ reason: 'FieldValueInvalid', field: `spec.clusterIPs[${i}]`, message: `Invalid value: ${goStringSlice(newIPs)}: may not change once set` });
+    }
+  }
+  if (causes.length === 0 && oldSpec.clusterIP && spec.clusterIP !== undefined && spec.clusterIP !== oldSpec.clusterIP) {
+    causes.push({ reason: 'FieldValueInvalid', field: 'spec.clusterIPs[0]', message: `Invalid value: ${goStringSlice(newIPs)}: may not change once set` });
+  }
+  return causes;
+}
+
+/**
+ * The Service strategy. With an allocator (the apiserver always passes one) creates get a cluster IP and node
+ * ports from their ranges, updates reserve and release what a type change needs, and deletes give them back.
+ */
+export function newServiceStrategy(allocator?: ServiceAllocator): ResourceStrategy {
+  if (!allocator) return serviceStrategy;
+  return {
+    ...serviceStrategy,
+    reserveForCreate: (obj) => allocator.reserveForCreate(obj),
+    reserveForUpdate: (obj, old) => allocator.reserveForUpdate(obj, old),
+    afterDelete: (obj) => allocator.release(obj),
+  };
+}
+
+/** The Service strategy without allocation (defaults, validation and columns only). */
 export const serviceStrategy: ResourceStrategy = {
   defaults: defaultService,
+  prepareForUpdate: prepareServiceForUpdate,
+  validateUpdate: validateServiceUpdate,
   table: {
     columns: [
       NAME_COLUMN,
