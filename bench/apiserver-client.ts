@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { parse as parseYAML } from 'yaml';
+import { readKubeconfig } from '../src/pki/kubeconfig.js';
 import { inParallel } from '../test/helpers/parallel.js';
 
 /** One measured step: raw per-operation latencies (ms) and the wall time of the whole step. */
@@ -50,24 +50,8 @@ const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 // ---- connection -------------------------------------------------------------------------------------------
 
-interface Kubeconfig {
-  clusters: Array<{ name: string; cluster: { server: string; 'certificate-authority-data': string } }>;
-  users: Array<{ name: string; user: { 'client-certificate-data': string; 'client-key-data': string } }>;
-  contexts: Array<{ name: string; context: { cluster: string; user: string } }>;
-  'current-context': string;
-}
-
 const [mode = '', kubeconfigPath = '', serverPidText = '0', countText] = process.argv.slice(2);
-const kc = parseYAML(readFileSync(kubeconfigPath, 'utf8')) as Kubeconfig;
-const ctx = kc.contexts.find((c) => c.name === kc['current-context'])!.context;
-const cluster = kc.clusters.find((c) => c.name === ctx.cluster)!.cluster;
-const user = kc.users.find((u) => u.name === ctx.user)!.user;
-const server = new URL(cluster.server);
-const tls = {
-  ca: Buffer.from(cluster['certificate-authority-data'], 'base64').toString(),
-  cert: Buffer.from(user['client-certificate-data'], 'base64').toString(),
-  key: Buffer.from(user['client-key-data'], 'base64').toString(),
-};
+const { server, ...tls } = readKubeconfig(kubeconfigPath);
 const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS, ...tls });
 /** Watches hold their connection for as long as they run: they get their own, outside the request pool. */
 const watchAgent = new Agent({ keepAlive: false, maxSockets: Infinity, ...tls });

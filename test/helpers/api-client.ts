@@ -3,10 +3,9 @@
  * with the client certificate of a kubeconfig (or anonymously), trusting the kubeconfig's CA. Tests that
  * check how the server answers bad input use it where kubectl would refuse to send the request at all.
  */
-import { readFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { Agent, request } from 'node:https';
-import { parse as parseYAML } from 'yaml';
+import { readKubeconfig } from '../../src/pki/kubeconfig.js';
 
 /** What came back: the status, the headers and the whole body. */
 export interface Reply {
@@ -31,23 +30,6 @@ export class RequestTimeout extends Error {
   override readonly name = 'RequestTimeout';
 }
 
-interface KubeconfigNamed<T> {
-  name: string;
-  [key: string]: unknown;
-  cluster?: T;
-  user?: T;
-  context?: T;
-}
-
-interface Kubeconfig {
-  'current-context'?: string;
-  clusters: Array<KubeconfigNamed<{ server: string; 'certificate-authority-data': string }>>;
-  users: Array<KubeconfigNamed<{ 'client-certificate-data': string; 'client-key-data': string }>>;
-  contexts: Array<KubeconfigNamed<{ cluster: string; user: string }>>;
-}
-
-const fromBase64 = (s: string): string => Buffer.from(s, 'base64').toString('utf8');
-
 export class APIClient {
   private readonly agent: Agent;
   private readonly anonymousAgent: Agent;
@@ -63,20 +45,10 @@ export class APIClient {
 
   /** A client for the current context of the kubeconfig at `path`. */
   static async fromKubeconfig(path: string, opts: { maxSockets?: number } = {}): Promise<APIClient> {
-    const config = parseYAML(await readFile(path, 'utf8')) as Kubeconfig;
-    const context = config.contexts.find((c) => c.name === config['current-context']) ?? config.contexts[0]!;
-    const cluster = config.clusters.find((c) => c.name === context.context!.cluster)!.cluster!;
-    const user = config.users.find((u) => u.name === context.context!.user)!.user!;
-    return new APIClient(
-      new URL(cluster.server),
-      {
-        ca: fromBase64(cluster['certificate-authority-data']),
-        cert: fromBase64(user['client-certificate-data']),
-        key: fromBase64(user['client-key-data']),
-      },
-      opts.maxSockets ?? 16,
-    );
+    const { server, ...tls } = readKubeconfig(path);
+    return new APIClient(server, tls, opts.maxSockets ?? 16);
   }
+
 
   /** Sends one request; resolves with whatever status came back, rejects only when no full answer came. */
   request(method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {

@@ -1,6 +1,5 @@
 /** Shared by the kubectl end-to-end suites: assertions on kubectl's results and manifest builders. */
 import assert from 'node:assert/strict';
-import { get as httpsGet } from 'node:https';
 import type { ConfigMap } from 'kubernetes-types/core/v1.js';
 import { stringify as toYAML } from 'yaml';
 import type { KubectlResult } from './cluster.js';
@@ -33,16 +32,4 @@ export function configMap(name: string, extra: { data?: Record<string, string>; 
     metadata: { name, ...(extra.labels ? { labels: extra.labels } : {}), ...(extra.finalizers ? { finalizers: extra.finalizers } : {}) },
     ...(extra.data ? { data: extra.data } : {}),
   };
-}
-
-/** GET without credentials, trusting the cluster CA. */
-export function getAnonymously(url: string, ca: string): Promise<{ status: number; contentType: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    httpsGet(url, { ca }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body }));
-    }).on('error', reject);
-  });
 }
