@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { StatusError } from '../../src/apimachinery/status.js';
 import { parseIPv4, ServiceAllocator } from '../../src/apiserver/registry/core/service-allocator.js';
 import type { StoredObject } from '../../src/apiserver/registry/strategy.js';
@@ -26,13 +26,20 @@ describe('service allocator over a real SQLite store', () => {
   let store: SQLiteStore;
   let alloc: ServiceAllocator;
 
+  let n = 0;
+
   before(async () => {
     dir = await tempDir('k8ts-svcalloc-');
-    store = await SQLiteStore.open({ path: join(dir.path, 'state.db') });
+  });
+  // A store of its own for every test: values one test took at random must not collide with another's fixed ones.
+  beforeEach(async () => {
+    store = await SQLiteStore.open({ path: join(dir.path, `state-${n++}.db`) });
     alloc = new ServiceAllocator(store);
   });
-  after(async () => {
+  afterEach(async () => {
     await store.close();
+  });
+  after(async () => {
     await dir.remove();
   });
 
