@@ -143,10 +143,6 @@ export function unsupportedMediaType(contentType: string, accepted: string[]): S
   );
 }
 
-export function tooManyRequests(message: string): StatusError {
-  return failure(429, 'TooManyRequests', message);
-}
-
 export function internalError(message: string): StatusError {
   return failure(500, 'InternalError', `Internal error occurred: ${message}`, {
     causes: [{ message }],
@@ -187,9 +183,4 @@ export function toStatusError(err: unknown, gr?: GroupResource, name?: string): 
   if (err instanceof StatusError) return err;
   if (err instanceof StorageError) return fromStorageError(err, gr ?? { group: '', resource: '' }, name ?? '');
   return internalError(err instanceof Error ? err.message : String(err));
-}
-
-/** A `Status` reporting success, as DELETE answers when the object is gone at once (for some resources). */
-export function success(details?: Status['details']): Status {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
 }

@@ -23,7 +23,8 @@ const GO_TYPES: Record<FieldType, string> = {
 
 const ENVELOPE: Record<string, FieldType> = { apiVersion: 'string', kind: 'string', spec: 'object', status: 'object' };
 
-const OBJECT_META: Record<string, FieldType> = {
+/** Every ObjectMeta field with its Go type (field validation also takes its list of known fields from here). */
+export const OBJECT_META: Readonly<Record<string, FieldType>> = {
   name: 'string', generateName: 'string', namespace: 'string', selfLink: 'string', uid: 'string', resourceVersion: 'string',
   generation: 'int64', creationTimestamp: 'time', deletionTimestamp: 'time', deletionGracePeriodSeconds: 'int64',
   labels: 'stringMap', annotations: 'stringMap', ownerReferences: 'objectList', finalizers: 'stringList', managedFields: 'objectList',
@@ -54,9 +55,10 @@ function jsonType(v: unknown): string {
  * 400 kube-apiserver answers.
  */
 export function checkFieldTypes(obj: Record<string, unknown>, kind: string, apiVersion: string): void {
+  const cannotHandle = `${kind} in version "${apiVersion.split('/').pop()}" cannot be handled as a ${kind}`;
   const fail = (path: string, v: unknown, type: FieldType): StatusError =>
     badRequest(
-      `${kind} in version "${apiVersion.split('/').pop()}" cannot be handled as a ${kind}: json: cannot unmarshal ${jsonType(v)} into Go struct field ${path} of type ${GO_TYPES[type]}`,
+      `${cannotHandle}: json: cannot unmarshal ${jsonType(v)} into Go struct field ${path} of type ${GO_TYPES[type]}`,
     );
   const check = (holder: Record<string, unknown>, fields: Record<string, FieldType>, prefix: string): void => {
     for (const [field, type] of Object.entries(fields)) {
@@ -71,7 +73,7 @@ export function checkFieldTypes(obj: Record<string, unknown>, kind: string, apiV
         case 'string':
         case 'time':
           if (typeof v !== 'string') throw fail(path, v, type);
-          if (type === 'time' && !RFC3339.test(v)) throw badRequest(`${kind} in version "${apiVersion.split('/').pop()}" cannot be handled as a ${kind}: parsing time "${v}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
+          if (type === 'time' && !RFC3339.test(v)) throw badRequest(`${cannotHandle}: parsing time "${v}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
           break;
         case 'int64':
           if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw fail(path, v, type);
@@ -90,7 +92,7 @@ export function checkFieldTypes(obj: Record<string, unknown>, kind: string, apiV
             if (value === null) map[k] = '';
             else if (typeof value !== 'string') throw fail(path, value, 'string');
             else if (type === 'bytesMap' && !BASE64.test(value.replace(/[\r\n]/g, ''))) {
-              throw badRequest(`${kind} in version "${apiVersion.split('/').pop()}" cannot be handled as a ${kind}: illegal base64 data at ${path}[${JSON.stringify(k)}]`);
+              throw badRequest(`${cannotHandle}: illegal base64 data at ${path}[${JSON.stringify(k)}]`);
             }
           }
           break;

@@ -4,14 +4,11 @@
  * and every ObjectMeta field; schemas for the rest of each type come with OpenAPI.
  */
 import { badRequest } from '../apimachinery/status.js';
+import { OBJECT_META } from './field-types.js';
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
 
-const OBJECT_META_FIELDS = new Set([
-  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
-  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers',
-  'managedFields',
-]);
+const OBJECT_META_FIELDS = new Set(Object.keys(OBJECT_META));
 
 /** Top-level fields of kinds that do not follow the spec/status shape. */
 const KIND_FIELDS: Record<string, readonly string[]> = {

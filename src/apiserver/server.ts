@@ -16,7 +16,7 @@ import { NamespaceLifecycle, SYSTEM_NAMESPACES } from './admission/namespace-lif
 import type { Authenticator, UserInfo } from './auth/authenticator.js';
 import type { Authorizer } from './auth/authorizer.js';
 import { AGGREGATED_DISCOVERY_TYPE, Discovery } from './discovery.js';
-import { negotiate, writeObject, writeStatus } from './http.js';
+import { negotiate, writeObject, writeStatus, type Negotiated } from './http.js';
 import { getObject, listObjects } from './handlers/read.js';
 import { getScale } from './handlers/scale.js';
 import { newScope, type RequestScope } from './handlers/scope.js';
@@ -222,6 +222,8 @@ export class APIServer {
     this.inFlight++;
     let scope: RequestScope | undefined;
     let info: ReturnType<typeof requestInfo> | undefined;
+    // Read once: the answer's form, for the handlers and for any error written.
+    const accept = negotiate(req.headers.accept);
     try {
       const url = new URL(req.url ?? '/', 'https://k8ts');
       const path = requestPath(req.url, url);
@@ -245,18 +247,18 @@ export class APIServer {
         throw forbidden(user.name, info.verb, gr, info.isResourceRequest ? info.namespace : undefined, decision.reason);
       }
       // A client that accepts none of the forms the server writes gets a 406 (health and metrics are plain text).
-      if (!negotiate(req.headers.accept).acceptable && path !== '/metrics') throw notAcceptable();
+      if (!accept.acceptable && path !== '/metrics') throw notAcceptable();
       if (!info.isResourceRequest) {
-        await this.serveNonResource(req, res, path);
+        await this.serveNonResource(req, res, path, accept);
         return;
       }
-      scope = this.scopeFor(req, res, url.searchParams, info, user);
+      scope = this.scopeFor(req, res, url.searchParams, info, user, accept);
       await this.dispatch(scope);
     } catch (err) {
       const status = toStatusError(err);
       if (status.code >= 500) this.log.error({ err, method: req.method, url: req.url }, 'request failed');
       if (scope) scope.code = status.code;
-      writeStatus(req, res, status, negotiate(req.headers.accept).type);
+      writeStatus(req, res, status, accept.type);
       if (!scope && info?.isResourceRequest) this.metrics.requests.inc({ verb: info.verb.toUpperCase(), group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, scope: '', code: String(status.code) });
     } finally {
       this.inFlight--;
@@ -265,7 +267,7 @@ export class APIServer {
     }
   }
 
-  private scopeFor(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, info: ResourceRequest, user: UserInfo): RequestScope {
+  private scopeFor(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, info: ResourceRequest, user: UserInfo, accept: Negotiated): RequestScope {
     const resource = this.resources.get(`${info.group}/${info.version}/${info.resource}`);
     if (!resource) throw resourceNotFound();
     // As kube's registry key functions: a name or namespace from the path is one segment of a storage key.
@@ -281,7 +283,7 @@ export class APIServer {
     // kube serves only list and watch across namespaces: DELETE /api/v1/configmaps does not empty every namespace.
     if (namespaced && !info.namespace && info.verb === 'deletecollection') throw methodNotSupported({ group: info.group, resource: info.resource }, 'deletecollection');
     if (info.subresource && !resource.info.subresources?.includes(info.subresource)) throw resourceNotFound();
-    return newScope(req, res, query, info, resource, this.registryFor(resource), user);
+    return newScope(req, res, query, info, resource, this.registryFor(resource), user, accept);
   }
 
   private async dispatch(scope: RequestScope): Promise<void> {
@@ -363,7 +365,7 @@ export class APIServer {
     res.end(body);
   }
 
-  private async serveNonResource(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  private async serveNonResource(req: IncomingMessage, res: ServerResponse, path: string, accept: Negotiated): Promise<void> {
     if (path === '/metrics') {
       const text = await this.metrics.registry.metrics();
       res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
@@ -376,7 +378,6 @@ export class APIServer {
       writeObject(req, res, undefined, { json: doc });
       return;
     }
-    const accept = negotiate(req.headers.accept);
     const doc = this.discovery.document(path, accept.aggregatedDiscovery);
     if (doc === undefined) throw resourceNotFound();
     const aggregated = accept.aggregatedDiscovery && (path === '/api' || path === '/apis' || path === '/api/' || path === '/apis/');

@@ -9,7 +9,7 @@ import { badRequest } from '../../apimachinery/status.js';
 import { apiVersionOf } from '../../api/registry.js';
 import type { CachedObject } from '../../storage/cacher/cacher.js';
 import type { UserInfo } from '../auth/authenticator.js';
-import { negotiate, writeObject, type Negotiated } from '../http.js';
+import { writeObject, type Negotiated } from '../http.js';
 import type { ResourceRequest } from '../request-info.js';
 import { fromStorageVersion } from '../registry/conversion.js';
 import type { GenericRegistry, ListOptions } from '../registry/generic.js';
@@ -40,8 +40,9 @@ export function newScope(
   resource: Resource,
   registry: GenericRegistry,
   user: UserInfo,
+  accept: Negotiated,
 ): RequestScope {
-  return { req, res, query, info, resource, registry, user, accept: negotiate(req.headers.accept), warnings: [] };
+  return { req, res, query, info, resource, registry, user, accept, warnings: [] };
 }
 
 /** The served form of a stored object: converted to the URL's version when it differs from storage. */

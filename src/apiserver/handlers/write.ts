@@ -163,6 +163,9 @@ export async function patchObject(scope: RequestScope, ctx: WriteContext): Promi
     return;
   }
   const subresource = info.subresource === 'status' ? 'status' : undefined;
+  const fieldValidation = parseFieldValidation(scope.query.get('fieldValidation'));
+  // Warnings of the attempt that was written: a retried attempt's are replaced, not added to.
+  let unknownFieldWarnings: string[] = [];
   const updated = await scope.registry.update(
     info.namespace || undefined,
     info.name,
@@ -179,12 +182,13 @@ export async function patchObject(scope: RequestScope, ctx: WriteContext): Promi
       // A patch carries the resourceVersion precondition only when it sets one explicitly.
       const patchMeta = (patch as { metadata?: { resourceVersion?: string } } | undefined)?.metadata;
       if (contentType !== PATCH_TYPES.json && patchMeta?.resourceVersion === undefined) after.metadata.resourceVersion = before.metadata.resourceVersion;
-      scope.warnings.push(...checkUnknownFields(after, scope.resource.info.kind, parseFieldValidation(scope.query.get('fieldValidation'))));
+      unknownFieldWarnings = checkUnknownFields(after, scope.resource.info.kind, fieldValidation);
       await admit(scope, ctx, 'UPDATE', info.name, after, dryRun);
       return toStorageVersion(after, scope.resource.info);
     },
     { dryRun, ...(subresource ? { subresource } : {}) },
   );
+  scope.warnings.push(...unknownFieldWarnings);
   respondObject(scope, served(scope, updated));
 }
 

@@ -75,13 +75,3 @@ export function cacheDecoder(resource: Resource): (kv: KeyValue) => CachedObject
     };
   };
 }
-
-/** A deep copy through JSON, for objects that came from JSON. */
-export function cloneObject<T>(obj: T): T {
-  return structuredClone(obj);
-}
-
-/** JSON equality for objects that came from JSON (key order included, as stored bytes compare). */
-export function sameJSON(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}

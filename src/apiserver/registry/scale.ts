@@ -3,6 +3,7 @@
  * replicasets, statefulsets, replicationcontrollers).
  */
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
+import { labelSelectorFromMeta, selectorFromSet } from '../../apimachinery/labels.js';
 import type { ScaleAccess, StoredObject } from './strategy.js';
 
 interface Scalable {
@@ -10,19 +11,19 @@ interface Scalable {
   status?: { replicas?: number };
 }
 
-/** `a=b,c in (d)` for a metav1.LabelSelector, or `a=b` for a plain map (replicationcontrollers). */
+/**
+ * `a=b,c in (d)` for a metav1.LabelSelector, or `a=b` for a plain map (replicationcontrollers, services), in
+ * the canonical form of the label selector module (requirements by key, as Kubernetes prints them). A stored
+ * selector that is not valid selects nothing and prints as empty.
+ */
 export function selectorString(selector: LabelSelector | Record<string, string> | undefined, plainMap: boolean): string {
   if (!selector) return '';
-  if (plainMap) return Object.entries(selector as Record<string, string>).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(',');
-  const sel = selector as LabelSelector;
-  const parts = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of sel.matchExpressions ?? []) {
-    if (e.operator === 'In') parts.push(`${e.key} in (${[...(e.values ?? [])].sort().join(',')})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${[...(e.values ?? [])].sort().join(',')})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  if (plainMap) return selectorFromSet(selector as Record<string, string>).toString();
+  try {
+    return labelSelectorFromMeta(selector as LabelSelector).toString();
+  } catch {
+    return '';
   }
-  return parts.sort().join(',');
 }
 
 /** Scale access for a workload whose pods are chosen by `spec.selector`. */
