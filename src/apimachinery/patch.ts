@@ -1,12 +1,10 @@
 /**
  * Patch engines: JSON patch (RFC 6902, via fast-json-patch), JSON merge patch (RFC 7386) and strategic
- * merge patch. The strategic engine here merges lists by the merge keys Kubernetes declares for the common
- * built-in fields (containers by name, ports by containerPort, ...) and honours the patch directives
- * kubectl sends (`$patch`, `$setElementOrder`, `$deleteFromPrimitiveList`, `$retainKeys`); schema-driven
- * merge keys for every type replace the table when the OpenAPI schemas land.
+ * merge patch, which merges by the patch strategies and merge keys of the types' schemas.
  */
 import fastJSONPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
+import { elementOf, fieldOf, listSemantics, type Schema } from '../api/openapi/schema.js';
 import { badRequest, StatusError } from './status.js';
 
 type JSONValue = null | boolean | number | string | JSONValue[] | { [k: string]: JSONValue };
@@ -50,61 +48,47 @@ export function applyMergePatch(doc: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** Merge keys of well-known list fields of built-in types (the field name decides). */
-const MERGE_KEYS: Record<string, readonly string[]> = {
-  containers: ['name'],
-  initContainers: ['name'],
-  ephemeralContainers: ['name'],
-  env: ['name'],
-  volumes: ['name'],
-  volumeMounts: ['mountPath'],
-  volumeDevices: ['devicePath'],
-  ports: ['containerPort', 'port'],
-  imagePullSecrets: ['name'],
-  conditions: ['type'],
-  ownerReferences: ['uid'],
-  hostAliases: ['ip'],
-  topologySpreadConstraints: ['topologyKey'],
-  resourceClaims: ['name'],
-};
-
-/** Lists of primitives merged as sets rather than replaced. */
-const SET_LISTS = new Set(['finalizers']);
-
-function mergeKeyFor(field: string, items: readonly JSONValue[]): string | undefined {
-  const candidates = MERGE_KEYS[field];
-  if (!candidates) return undefined;
-  for (const key of candidates) if (items.every((i) => isObject(i) && key in i)) return key;
-  return undefined;
-}
-
-/** Applies a strategic merge patch (see the module comment for what it knows about lists). */
-export function applyStrategicMergePatch(doc: unknown, patch: unknown): unknown {
+/**
+ * Applies a strategic merge patch as Kubernetes does, guided by the type's schema: lists merge by their merge
+ * key (containers by name, ports by containerPort, ...) or as sets of scalars where the schema's patch
+ * strategy says `merge`, and are replaced otherwise; the directives `$patch: replace|delete|merge`,
+ * `$retainKeys`, `$setElementOrder/<list>` and `$deleteFromPrimitiveList/<list>` are honoured. Parts of a
+ * document without a schema merge as a JSON merge patch would (objects merge, lists replace).
+ */
+export function applyStrategicMergePatch(doc: unknown, patch: unknown, schema?: Schema): unknown {
   if (!isObject(patch)) throw badRequest('strategic merge patch must be a JSON object');
-  return mergeObject(isObject(doc) ? doc : {}, patch);
+  const merged = mergeObject(isObject(doc) ? doc : {}, patch, schema);
+  return merged === null ? {} : merged;
 }
 
-function mergeObject(doc: JSONObject, patch: JSONObject): JSONValue {
+function mergeObject(doc: JSONObject, patch: JSONObject, schema: Schema | undefined): JSONValue {
   const directive = patch['$patch'];
   if (directive === 'delete') return null;
   if (directive === 'replace') {
     const { $patch: _p, ...rest } = patch;
     return stripDirectives(rest);
   }
+  if (directive !== undefined && directive !== 'merge') throw badRequest(`Unknown patch type: ${String(directive)} in map: ${goMap(patch)}`);
   let out: JSONObject = { ...doc };
   const retain = patch['$retainKeys'];
+  if (retain !== undefined) {
+    // The keys of a union (a volume's source, a deployment's strategy) that the patch keeps; the rest clear.
+    if (!Array.isArray(retain) || retain.some((k) => typeof k !== 'string')) throw badRequest('$retainKeys must be a list of strings');
+    const keep = new Set(retain as string[]);
+    out = Object.fromEntries(Object.entries(out).filter(([k]) => keep.has(k)));
+  }
   for (const [k, v] of Object.entries(patch)) {
-    if (k === '$patch' || k === '$retainKeys') continue;
-    if (k.startsWith('$setElementOrder/') || k.startsWith('$deleteFromPrimitiveList/')) continue;
+    if (k.startsWith('$')) continue;
     if (v === null) {
       delete out[k];
       continue;
     }
+    const field = fieldOf(schema, k);
     const current = out[k];
     if (Array.isArray(v)) {
-      out[k] = mergeList(k, Array.isArray(current) ? current : [], v, patch);
+      out[k] = mergeList(Array.isArray(current) ? current : [], v, field, patch[`$setElementOrder/${k}`]);
     } else if (isObject(v)) {
-      const merged = mergeObject(isObject(current) ? current : {}, v);
+      const merged = mergeObject(isObject(current) ? current : {}, v, field);
       if (merged === null) delete out[k];
       else out[k] = merged;
     } else {
@@ -112,47 +96,87 @@ function mergeObject(doc: JSONObject, patch: JSONObject): JSONValue {
     }
   }
   for (const [k, v] of Object.entries(patch)) {
-    if (!k.startsWith('$deleteFromPrimitiveList/') || !Array.isArray(v)) continue;
-    const field = k.slice('$deleteFromPrimitiveList/'.length);
-    const list = out[field];
-    if (Array.isArray(list)) out[field] = list.filter((x) => !v.some((d) => JSON.stringify(d) === JSON.stringify(x)));
+    if (!k.startsWith('$deleteFromPrimitiveList/')) continue;
+    if (!Array.isArray(v)) throw badRequest(`invalid value for ${k}: must be a list`);
+    const name = k.slice('$deleteFromPrimitiveList/'.length);
+    const list = out[name];
+    if (Array.isArray(list)) out[name] = list.filter((x) => !v.some((d) => sameValue(d, x)));
   }
-  if (Array.isArray(retain)) {
-    const keep = new Set(retain.filter((x): x is string => typeof x === 'string'));
-    out = Object.fromEntries(Object.entries(out).filter(([k]) => keep.has(k)));
+  for (const [k, v] of Object.entries(patch)) {
+    if (!k.startsWith('$setElementOrder/')) continue;
+    const name = k.slice('$setElementOrder/'.length);
+    // Lists the patch itself carries were ordered while merging; this orders lists it only reorders.
+    if (Object.hasOwn(patch, name) || !Array.isArray(v) || !Array.isArray(out[name])) continue;
+    out[name] = orderList(out[name] as JSONValue[], v, mergeKeyOf(fieldOf(schema, name)));
   }
   return out;
 }
 
-function mergeList(field: string, current: JSONValue[], patch: JSONValue[], parent: JSONObject): JSONValue[] {
+function mergeKeyOf(list: Schema | undefined): string | undefined {
+  const semantics = listSemantics(list);
+  return semantics.type === 'map' ? semantics.keys[0] : undefined;
+}
+
+function mergeList(current: JSONValue[], patch: JSONValue[], schema: Schema | undefined, order: JSONValue | undefined): JSONValue[] {
+  const strategies = (schema?.['x-kubernetes-patch-strategy'] ?? '').split(',');
+  if (!strategies.includes('merge')) return patch.map(stripDirectives);
   if (patch.some((p) => isObject(p) && p['$patch'] === 'replace')) {
     return patch.filter((p) => !(isObject(p) && p['$patch'] === 'replace')).map(stripDirectives);
   }
-  const key = mergeKeyFor(field, patch) ?? (patch.length === 0 ? undefined : undefined);
+  const key = schema?.['x-kubernetes-patch-merge-key'];
+  let out: JSONValue[];
   if (!key) {
-    if (SET_LISTS.has(field)) {
-      const seen = new Set(current.map((x) => JSON.stringify(x)));
-      return [...current, ...patch.filter((x) => !seen.has(JSON.stringify(x)))];
+    // A set of scalars (finalizers, a node's podCIDRs): the patch's values join the current ones.
+    out = [...current];
+    for (const x of patch) if (!out.some((c) => sameValue(c, x))) out.push(x);
+  } else {
+    const items = elementOf(schema);
+    out = [...current];
+    for (const item of patch) {
+      if (!isObject(item)) throw badRequest(`unable to find api field in struct for the list item ${JSON.stringify(item)}`);
+      if (item['$patch'] === 'delete') {
+        const idx = out.findIndex((x) => isObject(x) && item[key] !== undefined && sameValue(x[key], item[key]));
+        if (idx >= 0) out.splice(idx, 1);
+        continue;
+      }
+      if (!(key in item)) throw badRequest(`map: ${goMap(item)} does not contain declared merge key: ${key}`);
+      const idx = out.findIndex((x) => isObject(x) && sameValue(x[key], item[key]));
+      if (idx >= 0) {
+        const merged = mergeObject(out[idx] as JSONObject, item, items);
+        if (merged === null) out.splice(idx, 1);
+        else out[idx] = merged;
+      } else {
+        out.push(stripDirectives(item));
+      }
     }
-    return patch.map(stripDirectives);
   }
-  const out = current.map((x) => x);
-  for (const item of patch) {
-    const obj = item as JSONObject;
-    const idx = out.findIndex((x) => isObject(x) && JSON.stringify(x[key]) === JSON.stringify(obj[key]));
-    if (obj['$patch'] === 'delete') {
-      if (idx >= 0) out.splice(idx, 1);
-      continue;
-    }
-    if (idx >= 0) out[idx] = mergeObject(out[idx] as JSONObject, obj) as JSONValue;
-    else out.push(stripDirectives(obj));
-  }
-  const order = parent[`$setElementOrder/${field}`];
-  if (Array.isArray(order)) {
-    const rank = new Map(order.map((o, i) => [JSON.stringify(isObject(o) ? o[key] : o), i]));
-    out.sort((a, b) => (rank.get(JSON.stringify((a as JSONObject)[key])) ?? Infinity) - (rank.get(JSON.stringify((b as JSONObject)[key])) ?? Infinity));
+  return Array.isArray(order) ? orderList(out, order, key) : out;
+}
+
+/**
+ * Orders a merged list as `$setElementOrder` says; items it does not name (added by someone else on the
+ * server) keep their place after the item they followed.
+ */
+function orderList(list: JSONValue[], order: JSONValue[], key: string | undefined): JSONValue[] {
+  const id = (v: JSONValue): string => JSON.stringify(key && isObject(v) ? v[key] : v);
+  const rank = new Map(order.map((o, i) => [id(o), i]));
+  const ordered = list.filter((x) => rank.has(id(x))).sort((a, b) => rank.get(id(a))! - rank.get(id(b))!);
+  const out: JSONValue[] = [];
+  let next = 0;
+  for (const x of list) {
+    if (rank.has(id(x))) out.push(ordered[next++]!);
+    else out.push(x);
   }
   return out;
+}
+
+function sameValue(a: JSONValue | undefined, b: JSONValue | undefined): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A value the way Go's %v prints a map, for kube's patch error messages. */
+function goMap(v: JSONObject): string {
+  return `map[${Object.keys(v).sort().map((k) => `${k}:${typeof v[k] === 'object' ? JSON.stringify(v[k]) : String(v[k])}`).join(' ')}]`;
 }
 
 function stripDirectives(v: JSONValue): JSONValue {

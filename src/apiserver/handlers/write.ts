@@ -4,6 +4,7 @@
  * the storage version and hands the object to the generic registry.
  */
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
+import { schemaForObject } from '../../api/openapi/schema.js';
 import { apiVersionOf } from '../../api/registry.js';
 import { applyJSONPatch, applyMergePatch, applyStrategicMergePatch } from '../../apimachinery/patch.js';
 import { badRequest, invalid, methodNotSupported, unsupportedMediaType } from '../../apimachinery/status.js';
@@ -56,7 +57,7 @@ async function decodeObject(scope: RequestScope, expectedKind: string, expectedA
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
   if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw badRequest('metadata: must be an object');
   checkFieldTypes(obj, expectedKind, expectedAPIVersion);
-  scope.warnings.push(...checkUnknownFields(obj, expectedKind, parseFieldValidation(scope.query.get('fieldValidation'))));
+  scope.warnings.push(...checkUnknownFields(obj, expectedAPIVersion, expectedKind, parseFieldValidation(scope.query.get('fieldValidation'))));
   const ns = scope.info.namespace;
   if (scope.resource.info.namespaced) {
     if (!obj.metadata.namespace) obj.metadata.namespace = ns;
@@ -131,7 +132,9 @@ function applyPatch(contentType: string, current: StoredObject, patch: unknown):
   let result: unknown;
   if (contentType === PATCH_TYPES.json) result = applyJSONPatch(current, patch);
   else if (contentType === PATCH_TYPES.merge) result = applyMergePatch(current, patch);
-  else result = applyStrategicMergePatch(current, patch);
+  else {
+    result = applyStrategicMergePatch(current, patch, schemaForObject(String(current.apiVersion), String(current.kind)));
+  }
   if (typeof result !== 'object' || result === null || Array.isArray(result)) throw badRequest('the patch must leave an object');
   // Each level is within the limit, but a patch can graft a deep value under a deep field.
   checkNestingDepth(result);
@@ -182,7 +185,7 @@ export async function patchObject(scope: RequestScope, ctx: WriteContext): Promi
       // A patch carries the resourceVersion precondition only when it sets one explicitly.
       const patchMeta = (patch as { metadata?: { resourceVersion?: string } } | undefined)?.metadata;
       if (contentType !== PATCH_TYPES.json && patchMeta?.resourceVersion === undefined) after.metadata.resourceVersion = before.metadata.resourceVersion;
-      unknownFieldWarnings = checkUnknownFields(after, scope.resource.info.kind, fieldValidation);
+      unknownFieldWarnings = checkUnknownFields(after, expectedAPIVersion(scope), scope.resource.info.kind, fieldValidation);
       await admit(scope, ctx, 'UPDATE', info.name, after, dryRun);
       return toStorageVersion(after, scope.resource.info);
     },
