@@ -83,11 +83,16 @@ export function conflict(gr: GroupResource, name: string, why: string): StatusEr
 /** The wording kube-apiserver uses when resourceVersion preconditions fail. */
 export const OBJECT_MODIFIED = 'the object has been modified; please apply your changes to the latest version and try again';
 
-/** 422: the object fails validation. `kind` is the object's kind (`Pod`), not the resource. */
+/**
+ * 422: the object fails validation. `kind` is the object's kind (`Pod`), not the resource; the message names
+ * the group-qualified kind (`Deployment.apps "web" is invalid: ...`) as kube-apiserver's does, and kubectl
+ * rewords it from the details (`The Deployment "web" is invalid: ...`).
+ */
 export function invalid(kind: string, group: string, name: string, causes: StatusCause[]): StatusError {
   const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', ');
+  const qualified = group ? `${kind}.${group}` : kind;
   const message =
-    causes.length === 1 ? `${kind} "${name}" is invalid: ${summary}` : `${kind} "${name}" is invalid: [${summary}]`;
+    causes.length === 1 ? `${qualified} "${name}" is invalid: ${summary}` : `${qualified} "${name}" is invalid: [${summary}]`;
   return failure(422, 'Invalid', message, { name, group: group || undefined, kind, causes });
 }
 

@@ -148,13 +148,18 @@ describe('bad input over HTTPS', () => {
     await assertNothingPartial();
   });
 
-  test('PATCH with application/apply-patch+yaml is a 415 UnsupportedMediaType', async () => {
+  test('server-side apply without a fieldManager is a 422, and malformed apply YAML a 400; neither changes anything', async () => {
     const cm = await create('apply-target');
-    const reply = await api.request('PATCH', `${CONFIGMAPS}/apply-target`, {
+    const noManager = await api.request('PATCH', `${CONFIGMAPS}/apply-target`, {
       body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: apply-target\ndata:\n  k: applied\n',
       headers: { 'Content-Type': 'application/apply-patch+yaml' },
     });
-    assertStatus(reply, 415, 'UnsupportedMediaType');
+    assertStatus(noManager, 422, 'Invalid');
+    const malformed = await api.request('PATCH', `${CONFIGMAPS}/apply-target?fieldManager=fuzz`, {
+      body: 'apiVersion: v1\nkind: [ConfigMap\n',
+      headers: { 'Content-Type': 'application/apply-patch+yaml' },
+    });
+    assertStatus(malformed, 400, 'BadRequest');
     const after = await api.json<ConfigMap>('GET', `${CONFIGMAPS}/apply-target`);
     assert.deepEqual(after.object, cm);
     await assertNothingPartial();

@@ -14,6 +14,7 @@ import { checkUnknownFields, parseFieldValidation } from '../field-validation.js
 import { checkNestingDepth, decodeBody, mediaType, PATCH_TYPES, readBody } from '../http.js';
 import { toStorageVersion } from '../registry/conversion.js';
 import type { StoredObject } from '../registry/strategy.js';
+import { serverSideApply, trackUpdates } from './apply.js';
 import { updateScale } from './scale.js';
 import { parseListOptions, respondObject, served, type RequestScope } from './scope.js';
 
@@ -101,7 +102,7 @@ export async function createObject(scope: RequestScope, ctx: WriteContext): Prom
   const dryRun = parseDryRun(scope);
   const obj = await decodeObject(scope, scope.resource.info.kind, expectedAPIVersion(scope));
   await admit(scope, ctx, 'CREATE', obj.metadata.name ?? '', obj, dryRun);
-  const created = await scope.registry.create(toStorageVersion(obj, scope.resource.info), { dryRun });
+  const created = await scope.registry.create(toStorageVersion(obj, scope.resource.info), { dryRun, ...trackUpdates(scope) });
   respondObject(scope, served(scope, created), 201);
 }
 
@@ -123,6 +124,7 @@ export async function updateObject(scope: RequestScope, ctx: WriteContext): Prom
   const updated = await scope.registry.update(info.namespace || undefined, info.name, toStorageVersion(obj, scope.resource.info), {
     dryRun,
     ...(subresource ? { subresource } : {}),
+    ...trackUpdates(scope),
   });
   respondObject(scope, served(scope, updated), before === undefined && scope.registry.resource.strategy.allowCreateOnUpdate ? 201 : 200);
 }
@@ -148,9 +150,16 @@ export async function patchObject(scope: RequestScope, ctx: WriteContext): Promi
   const { info } = scope;
   const dryRun = parseDryRun(scope);
   const contentType = mediaType(scope.req.headers['content-type']);
-  const accepted = [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.strategic];
+  const accepted = [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.strategic, PATCH_TYPES.apply];
   if (!(accepted as string[]).includes(contentType)) throw unsupportedMediaType(contentType, accepted);
   const body = await readBody(scope.req);
+  if (contentType === PATCH_TYPES.apply && info.subresource !== 'scale') {
+    await serverSideApply(scope, body, { dryRun, admit: (operation, obj) => admit(scope, ctx, operation, info.name, obj, dryRun) });
+    return;
+  }
+  if (scope.query.has('force') && contentType !== PATCH_TYPES.apply) {
+    throw invalid('PatchOptions', 'meta.k8s.io', '', [{ reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
+  }
   let patch: unknown;
   try {
     patch = JSON.parse(body.toString('utf8'));
@@ -189,7 +198,7 @@ export async function patchObject(scope: RequestScope, ctx: WriteContext): Promi
       await admit(scope, ctx, 'UPDATE', info.name, after, dryRun);
       return toStorageVersion(after, scope.resource.info);
     },
-    { dryRun, ...(subresource ? { subresource } : {}) },
+    { dryRun, ...(subresource ? { subresource } : {}), ...trackUpdates(scope) },
   );
   scope.warnings.push(...unknownFieldWarnings);
   respondObject(scope, served(scope, updated));

@@ -51,6 +51,11 @@ export interface WriteOptions {
   subresource?: 'status';
   /** Set by `delete` alone: the write marks the object for deletion (clients cannot set deletionTimestamp). */
   deleting?: boolean;
+  /**
+   * Records who set which fields (metadata.managedFields) once the object is defaulted, as kube's field
+   * manager sees the decoded, defaulted object; `old` is undefined on create.
+   */
+  trackManagedFields?: (obj: StoredObject, old: StoredObject | undefined) => void;
 }
 
 /** Computes the new object from the current one (for patch and subresource writes). */
@@ -232,6 +237,7 @@ export class GenericRegistry {
     prepareNewMeta(meta, { namespaced: this.resource.info.namespaced, generation: this.withStatus });
     if (this.withStatus) delete obj.status;
     this.resource.strategy.defaults?.(obj);
+    opts.trackManagedFields?.(obj, undefined);
     this.resource.strategy.prepareForCreate?.(obj);
     this.validate(obj, this.resource.strategy.validate?.(obj) ?? []);
     const reservation = await this.resource.strategy.reserveForCreate?.(obj);
@@ -272,7 +278,7 @@ export class GenericRegistry {
         created = true;
         const obj = structuredClone(next);
         delete obj.metadata.resourceVersion;
-        await this.create(obj, { dryRun: true });
+        await this.create(obj, { dryRun: true, ...(opts.trackManagedFields ? { trackManagedFields: opts.trackManagedFields } : {}) });
         if (opts.dryRun) throw new DryRunResult(obj);
         return encodeForStorage(obj);
       }
@@ -294,6 +300,7 @@ export class GenericRegistry {
       }
       carryOver(obj, old, { ...opts, statusSplit: this.withStatus });
       strategy.defaults?.(obj);
+      opts.trackManagedFields?.(obj, old);
       if (opts.subresource !== 'status') strategy.prepareForUpdate?.(obj, old);
       this.validate(obj, strategy.validateUpdate?.(obj, old) ?? []);
       await reservation?.revert();
