@@ -1,120 +1,170 @@
 /**
- * Typed decoding for the fields k8ts knows the Go types of: the envelope, every ObjectMeta field, and the
- * top-level fields of ConfigMap and Secret. kube-apiserver decodes a body into Go structs, so a value of the
- * wrong JSON type is a 400 before any validation runs. Without this check such a value reaches validation
- * (written for the right types) or storage, where it breaks every typed client that lists the resource.
- * JSON `null` decodes to Go's zero value, as there: the field is dropped, a null map or list entry is "".
+ * Typed decoding: kube-apiserver decodes a body into Go structs, so a value of the wrong JSON type anywhere
+ * in an object is a 400 before any validation runs, worded as Go's decoder words it (`Deployment in version
+ * "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field
+ * DeploymentSpec.spec.replicas of type int32`). Without this check such a value reaches validation (written
+ * for the right types) or storage, where it breaks every typed client that lists the resource. The types come
+ * from the kinds' schemas. JSON `null` decodes to Go's zero value, as there: a null field is dropped, a null
+ * map value or list item is the element type's zero value.
  */
+import { refName, resolve, schemaForObject, type Schema } from '../api/openapi/schema.js';
 import { badRequest, type StatusError } from '../apimachinery/status.js';
 
-type FieldType = 'string' | 'int64' | 'bool' | 'time' | 'object' | 'stringMap' | 'bytesMap' | 'stringList' | 'objectList';
-
-const GO_TYPES: Record<FieldType, string> = {
-  string: 'string',
-  int64: 'int64',
-  bool: 'bool',
-  time: 'string',
-  object: 'struct',
-  stringMap: 'map[string]string',
-  bytesMap: 'map[string][]uint8',
-  stringList: '[]string',
-  objectList: '[]struct',
-};
-
-const ENVELOPE: Record<string, FieldType> = { apiVersion: 'string', kind: 'string', spec: 'object', status: 'object' };
-
-/** Every ObjectMeta field with its Go type (field validation also takes its list of known fields from here). */
-export const OBJECT_META: Readonly<Record<string, FieldType>> = {
-  name: 'string', generateName: 'string', namespace: 'string', selfLink: 'string', uid: 'string', resourceVersion: 'string',
-  generation: 'int64', creationTimestamp: 'time', deletionTimestamp: 'time', deletionGracePeriodSeconds: 'int64',
-  labels: 'stringMap', annotations: 'stringMap', ownerReferences: 'objectList', finalizers: 'stringList', managedFields: 'objectList',
-};
-
-const OWNER_REFERENCE: Record<string, FieldType> = {
-  apiVersion: 'string', kind: 'string', name: 'string', uid: 'string', controller: 'bool', blockOwnerDeletion: 'bool',
-};
-
-/** Kinds whose top-level fields are not spec and status. */
-const KIND_FIELDS: Record<string, Record<string, FieldType>> = {
-  ConfigMap: { data: 'stringMap', binaryData: 'bytesMap', immutable: 'bool' },
-  Secret: { data: 'bytesMap', stringData: 'stringMap', type: 'string', immutable: 'bool' },
-};
+type JSONObject = Record<string, unknown>;
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
-/** Go's base64.StdEncoding, which `[]byte` fields decode with (line breaks are skipped). */
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const BASE64_CHAR = /[A-Za-z0-9+/=]/;
+const INT_RANGE = { int32: [-(2 ** 31), 2 ** 31 - 1], int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] } as const;
+
+const isObject = (v: unknown): v is JSONObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Go's name for a definition's type: io.k8s.api.apps.v1.DeploymentSpec -> v1.DeploymentSpec. */
+function goTypeName(definition: string): string {
+  const parts = definition.split('.');
+  return `${parts[parts.length - 2]}.${parts[parts.length - 1]}`;
+}
+
+/** Go's spelling of a schema's type, as its decoder prints it in errors. */
+function goType(schema: Schema): string {
+  if (schema.$ref) return goTypeName(refName(schema.$ref));
+  switch (schema.type) {
+    case 'integer':
+      return schema.format === 'int32' ? 'int32' : 'int64';
+    case 'number':
+      return 'float64';
+    case 'boolean':
+      return 'bool';
+    case 'string':
+      return schema.format === 'byte' ? '[]uint8' : 'string';
+    case 'array':
+      return `[]${schema.items ? goType(schema.items) : 'interface {}'}`;
+    default:
+      if (typeof schema.additionalProperties === 'object') return `map[string]${goType(schema.additionalProperties)}`;
+      return 'map[string]interface {}';
+  }
+}
 
 function jsonType(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   if (typeof v === 'boolean') return 'bool';
+  if (v === null) return 'null';
   return typeof v;
 }
 
-/**
- * Checks (and null-normalizes) the known fields of a decoded object of `kind` in place; a wrong type is the
- * 400 kube-apiserver answers.
- */
-export function checkFieldTypes(obj: Record<string, unknown>, kind: string, apiVersion: string): void {
-  const cannotHandle = `${kind} in version "${apiVersion.split('/').pop()}" cannot be handled as a ${kind}`;
-  const fail = (path: string, v: unknown, type: FieldType): StatusError =>
-    badRequest(
-      `${cannotHandle}: json: cannot unmarshal ${jsonType(v)} into Go struct field ${path} of type ${GO_TYPES[type]}`,
-    );
-  const check = (holder: Record<string, unknown>, fields: Record<string, FieldType>, prefix: string): void => {
-    for (const [field, type] of Object.entries(fields)) {
-      if (!Object.hasOwn(holder, field)) continue;
-      const v = holder[field];
-      const path = `${prefix}.${field}`;
-      if (v === null) {
-        delete holder[field];
-        continue;
+function zeroValue(schema: Schema | undefined): unknown {
+  const s = resolve(schema);
+  if (!s) return null;
+  if (s.format === 'int-or-string') return 0;
+  switch (s.type) {
+    case 'string':
+      return '';
+    case 'integer':
+    case 'number':
+      return 0;
+    case 'boolean':
+      return false;
+    case 'array':
+      return [];
+    default:
+      return {};
+  }
+}
+
+/** Where a value sits, as Go's decoder names it: the innermost struct and the dotted field path from the root. */
+interface Place {
+  struct: string;
+  path: string;
+}
+
+class TypeChecker {
+  constructor(private readonly cannotHandle: string) {}
+
+  private fail(value: unknown, field: Schema, at: Place): StatusError {
+    const what = typeof value === 'number' && Number.isFinite(value) && (field.type === 'integer' || field.format === 'int32') ? `number ${value}` : jsonType(value);
+    return badRequest(`${this.cannotHandle}: json: cannot unmarshal ${what} into Go struct field ${at.struct}.${at.path} of type ${goType(field)}`);
+  }
+
+  /** Checks `value` against `field` (a property schema); returns the value to keep (null normalized). */
+  check(value: unknown, field: Schema, at: Place): unknown {
+    const s = resolve(field);
+    if (!s) return value;
+    if (s.format === 'int-or-string') {
+      if (typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value))) return value;
+      throw badRequest(`${this.cannotHandle}: json: cannot unmarshal ${jsonType(value)} into Go value of type int32`);
+    }
+    if (field.$ref === undefined ? false : refName(field.$ref) === 'io.k8s.apimachinery.pkg.api.resource.Quantity') {
+      // A Quantity decodes from a string or a number (`cpu: 1`); the number is kept as its string.
+      if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+      if (typeof value !== 'string') throw this.fail(value, field, at);
+      return value;
+    }
+    switch (s.type) {
+      case 'string':
+        if (typeof value !== 'string') throw this.fail(value, s.format === 'byte' ? { type: 'string', format: 'byte' } : field, at);
+        if (s.format === 'date-time' && !RFC3339.test(value)) {
+          throw badRequest(`${this.cannotHandle}: parsing time "${value}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
+        }
+        if (s.format === 'byte') this.checkBase64(value);
+        return value;
+      case 'integer': {
+        if (typeof value !== 'number') throw this.fail(value, field, at);
+        const [min, max] = INT_RANGE[s.format === 'int32' ? 'int32' : 'int64'];
+        if (!Number.isInteger(value) || value < min || value > max) throw this.fail(value, field, at);
+        return value;
       }
-      switch (type) {
-        case 'string':
-        case 'time':
-          if (typeof v !== 'string') throw fail(path, v, type);
-          if (type === 'time' && !RFC3339.test(v)) throw badRequest(`${cannotHandle}: parsing time "${v}" as "2006-01-02T15:04:05Z07:00": cannot parse`);
-          break;
-        case 'int64':
-          if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw fail(path, v, type);
-          break;
-        case 'bool':
-          if (typeof v !== 'boolean') throw fail(path, v, type);
-          break;
-        case 'object':
-          if (typeof v !== 'object' || Array.isArray(v)) throw fail(path, v, type);
-          break;
-        case 'stringMap':
-        case 'bytesMap': {
-          if (typeof v !== 'object' || Array.isArray(v)) throw fail(path, v, type);
-          const map = v as Record<string, unknown>;
-          for (const [k, value] of Object.entries(map)) {
-            if (value === null) map[k] = '';
-            else if (typeof value !== 'string') throw fail(path, value, 'string');
-            else if (type === 'bytesMap' && !BASE64.test(value.replace(/[\r\n]/g, ''))) {
-              throw badRequest(`${cannotHandle}: illegal base64 data at ${path}[${JSON.stringify(k)}]`);
-            }
-          }
-          break;
+      case 'number':
+        if (typeof value !== 'number') throw this.fail(value, field, at);
+        return value;
+      case 'boolean':
+        if (typeof value !== 'boolean') throw this.fail(value, field, at);
+        return value;
+      case 'array': {
+        if (!Array.isArray(value)) throw this.fail(value, field, at);
+        const items = s.items;
+        if (items) value.forEach((v, i) => (value[i] = v === null ? zeroValue(items) : this.check(v, items, at)));
+        return value;
+      }
+      default: {
+        if (!isObject(value)) throw this.fail(value, field, at);
+        if (s.properties) this.checkStruct(value, s, field.$ref ? goTypeName(refName(field.$ref)).split('.')[1]! : at.struct, at.path);
+        else if (typeof s.additionalProperties === 'object') {
+          const values = s.additionalProperties;
+          for (const [k, v] of Object.entries(value)) value[k] = v === null ? zeroValue(values) : this.check(v, values, at);
         }
-        case 'stringList':
-        case 'objectList': {
-          if (!Array.isArray(v)) throw fail(path, v, type);
-          v.forEach((item: unknown, i) => {
-            if (item === null) v[i] = type === 'stringList' ? '' : {};
-            else if (type === 'stringList' && typeof item !== 'string') throw fail(path, item, 'string');
-            else if (type === 'objectList' && (typeof item !== 'object' || Array.isArray(item))) throw fail(path, item, 'object');
-            else if (field === 'ownerReferences') check(item as Record<string, unknown>, OWNER_REFERENCE, 'OwnerReference.metadata.ownerReferences');
-          });
-          break;
-        }
+        return value;
       }
     }
-  };
-  const own = KIND_FIELDS[kind];
-  check(obj, own ? { apiVersion: 'string', kind: 'string', ...own } : ENVELOPE, kind);
-  const meta = obj.metadata;
-  if (meta === undefined || meta === null) return;
-  if (typeof meta !== 'object' || Array.isArray(meta)) throw fail(`${kind}.metadata`, meta, 'object');
-  check(meta as Record<string, unknown>, OBJECT_META, 'ObjectMeta.metadata');
+  }
+
+  checkStruct(obj: JSONObject, schema: Schema, struct: string, path: string): void {
+    for (const [k, v] of Object.entries(obj)) {
+      const field = schema.properties?.[k];
+      if (!field) continue;
+      if (v === null) {
+        delete obj[k];
+        continue;
+      }
+      obj[k] = this.check(v, field, { struct, path: path ? `${path}.${k}` : k });
+    }
+  }
+
+  /** Go's base64.StdEncoding, which `[]byte` fields decode with (line breaks are skipped). */
+  private checkBase64(value: string): void {
+    const data = value.replace(/[\r\n]/g, '');
+    let bad = [...data].findIndex((c) => !BASE64_CHAR.test(c));
+    const pad = data.indexOf('=');
+    if (bad < 0 && pad >= 0 && !/^=={0,1}$/.test(data.slice(pad))) bad = pad;
+    if (bad < 0 && data.length % 4 !== 0) bad = data.length - (data.length % 4);
+    if (bad >= 0) throw badRequest(`${this.cannotHandle}: illegal base64 data at input byte ${bad}`);
+  }
+}
+
+/**
+ * Checks (and null-normalizes) a decoded object of `kind` in place against its schema; a wrong type is the
+ * 400 kube-apiserver answers. Kinds without a schema are checked for their envelope only.
+ */
+export function checkFieldTypes(obj: JSONObject, kind: string, apiVersion: string): void {
+  const checker = new TypeChecker(`${kind} in version "${apiVersion.split('/').pop()}" cannot be handled as a ${kind}`);
+  const schema = schemaForObject(apiVersion, kind) ?? { type: 'object', properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { $ref: '#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' } } };
+  checker.checkStruct(obj, schema, kind, '');
 }

@@ -233,6 +233,43 @@ describe('bad input over HTTPS', () => {
 
   // The cases below were found by the fuzz test (each was a 500, a crash, a stall or a wrong object).
 
+  test('wrong JSON types deep inside a typed object are a 400 naming the Go struct field, as kube-apiserver words it', async () => {
+    const DEPLOYMENTS = `/apis/apps/v1/namespaces/${NS}/deployments`;
+    const deployment = (spec: Record<string, unknown>, container: Record<string, unknown> = {}): string =>
+      JSON.stringify({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'typed-deploy' },
+        spec: {
+          selector: { matchLabels: { app: 'x' } },
+          template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'nginx', ...container }] } },
+          ...spec,
+        },
+      });
+    const cannot = 'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal';
+    const cases: [string, string][] = [
+      [deployment({ replicas: 'three' }), `${cannot} string into Go struct field DeploymentSpec.spec.replicas of type int32`],
+      [deployment({ replicas: 1.5 }), `${cannot} number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int32`],
+      [deployment({ replicas: 3_000_000_000 }), `${cannot} number 3000000000 into Go struct field DeploymentSpec.spec.replicas of type int32`],
+      [deployment({ paused: 'yes' }), `${cannot} string into Go struct field DeploymentSpec.spec.paused of type bool`],
+      [deployment({ template: 'x' }), `${cannot} string into Go struct field DeploymentSpec.spec.template of type v1.PodTemplateSpec`],
+      [deployment({}, { image: 7 }), `${cannot} number into Go struct field Container.spec.template.spec.containers.image of type string`],
+      [deployment({}, { ports: [{ containerPort: '80' }] }), `${cannot} string into Go struct field ContainerPort.spec.template.spec.containers.ports.containerPort of type int32`],
+      [deployment({}, { args: [1] }), `${cannot} number into Go struct field Container.spec.template.spec.containers.args of type string`],
+      [deployment({}, { env: { A: '1' } }), `${cannot} object into Go struct field Container.spec.template.spec.containers.env of type []v1.EnvVar`],
+    ];
+    for (const [body, message] of cases) {
+      const status = assertStatus(await post(body, 'application/json', DEPLOYMENTS), 400, 'BadRequest');
+      assert.equal(status.message, message);
+    }
+    // Quantities decode from numbers too (`cpu: 1`), and are kept as strings.
+    const ok = await post(deployment({}, { resources: { limits: { cpu: 1, memory: '64Mi' } } }), 'application/json', DEPLOYMENTS);
+    assert.equal(ok.status, 201, ok.body.toString());
+    const stored = JSON.parse(ok.body.toString()) as { spec: { template: { spec: { containers: { resources: { limits: Record<string, unknown> } }[] } } } };
+    assert.deepEqual(stored.spec.template.spec.containers[0]!.resources.limits, { cpu: '1', memory: '64Mi' });
+    await api.request('DELETE', `${DEPLOYMENTS}/typed-deploy`);
+  });
+
   test('fields of the wrong JSON type are a 400 BadRequest, as Go decoding refuses them', async () => {
     const status = assertStatus(await post('{"metadata":{"name":5}}'), 400, 'BadRequest');
     assert.equal(status.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.name of type string');
