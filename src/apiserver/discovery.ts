@@ -12,10 +12,13 @@ export const AGGREGATED_DISCOVERY_TYPE = 'application/json;g=apidiscovery.k8s.io
 const SUBRESOURCE_VERBS: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
   scale: ['get', 'patch', 'update'],
+  finalize: ['update'],
+  binding: ['create'],
 };
 
 function subresourceKind(info: ResourceInfo, sub: string): { group: string; version: string; kind: string } {
   if (sub === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+  if (sub === 'binding') return { group: '', version: 'v1', kind: 'Binding' };
   return { group: '', version: '', kind: info.kind };
 }
 

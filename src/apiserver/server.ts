@@ -3,7 +3,7 @@
  * discovery, health and metrics. Only this component touches storage; everything else is its client.
  */
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createPlainServer, type IncomingMessage, type Server as PlainServer, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ResourceRegistry } from '../api/registry.js';
 import { goQuote, isValidPathSegmentName } from '../apimachinery/names.js';
@@ -13,6 +13,11 @@ import type { Store } from '../storage/interface.js';
 import { K8TS_VERSION } from '../version.js';
 import { AdmissionChain } from './admission/admission.js';
 import { NamespaceLifecycle, SYSTEM_NAMESPACES } from './admission/namespace-lifecycle.js';
+import { CacheObjectReader } from './admission/cache-reader.js';
+import { admissionPlugins } from './admission/plugins.js';
+import { SYSTEM_PRIORITY_CLASSES } from './admission/priority.js';
+import type { QuotaRecalculator } from './admission/quota-recalculator.js';
+import { DEFAULT_EVENT_TTL_SECONDS, EventExpiry } from './registry/core/event-expiry.js';
 import type { Authenticator, UserInfo } from './auth/authenticator.js';
 import type { Authorizer } from './auth/authorizer.js';
 import { AGGREGATED_DISCOVERY_TYPE, Discovery } from './discovery.js';
@@ -23,6 +28,7 @@ import { newScope, type RequestScope } from './handlers/scope.js';
 import { openWatches, watchObjects } from './handlers/watch.js';
 import { createObject, deleteCollection, deleteObject, patchObject, updateObject, type WriteContext } from './handlers/write.js';
 import { APIServerMetrics } from './metrics.js';
+import { createBinding } from './handlers/binding.js';
 import { OpenAPI } from './openapi.js';
 import { cacheDecoder, resourcePrefix } from './registry/object.js';
 import { GenericRegistry } from './registry/generic.js';
@@ -44,6 +50,14 @@ export interface APIServerOptions {
   serviceClusterIPRange?: string;
   /** `--service-node-port-range`: where NodePort Services' ports come from (default 30000-32767). */
   serviceNodePortRange?: string;
+  /** `--event-ttl` in seconds: events not observed for this long are deleted (default 1 h). */
+  eventTTLSeconds?: number;
+  /**
+   * Whether the serviceaccount controller runs beside this apiserver, creating each namespace's `default`
+   * account: then ServiceAccount admission waits briefly for it and refuses pods when it never comes, as
+   * kube-apiserver does. Default false until `k8ts up` runs the controller manager.
+   */
+  serviceAccountController?: boolean;
 }
 
 /** The Kubernetes version k8ts speaks. */
@@ -62,6 +76,8 @@ export class APIServer {
   private readonly discovery: Discovery;
   private readonly openapi: OpenAPI;
   private readonly write: WriteContext;
+  private readonly quotaRecalculator: QuotaRecalculator;
+  private readonly eventExpiry: EventExpiry;
   private readonly log: Logger;
   private server: Server | undefined;
   private ready = false;
@@ -96,20 +112,45 @@ export class APIServer {
     this.discovery = new Discovery(this.registry, opts.advertiseAddress);
     this.openapi = new OpenAPI(this.registry);
     const namespaces = this.registryFor(this.resources.get('/v1/namespaces')!);
+    const quotas = this.registryFor(this.resources.get('/v1/resourcequotas')!);
+    const admission = admissionPlugins({
+      objects: new CacheObjectReader(
+        (gr) => this.registries.get(resourcePrefix(gr.group, gr.resource)),
+        () => this.registries.values(),
+      ),
+      writeQuotaStatus: async (namespace, name, status) => {
+        await quotas.update(namespace, name, (quota) => ({ ...quota, status }), { subresource: 'status' });
+      },
+      logger: this.log.child({ component: 'admission' }),
+      defaultAccountsManaged: opts.serviceAccountController ?? false,
+      namespaceLifecycle: new NamespaceLifecycle(async (name) => {
+        await namespaces.waitFresh();
+        const cached = namespaces.cache.get(namespaces.key(undefined, name));
+        if (!cached) return undefined;
+        const ns = JSON.parse(cached.json) as { status?: { phase?: string } };
+        return { phase: ns.status?.phase ?? '' };
+      }),
+    });
+    this.quotaRecalculator = admission.quotaRecalculator;
     this.write = {
-      admission: new AdmissionChain([
-        new NamespaceLifecycle(async (name) => {
-          await namespaces.waitFresh();
-          return namespaces.cache.get(namespaces.key(undefined, name)) !== undefined;
-        }),
-      ]),
+      // Objects are defaulted before admission, as kube-apiserver defaults what it decodes.
+      admission: new AdmissionChain(admission.plugins, (attrs) => {
+        if (attrs.resource.storage || !attrs.object) return;
+        this.resources.get(`${attrs.resource.group}/${attrs.resource.version}/${attrs.resource.resource}`)?.strategy.defaults?.(attrs.object);
+      }),
     };
+    this.eventExpiry = new EventExpiry(this.registryFor(this.resources.get('/v1/events')!), {
+      ttlSeconds: opts.eventTTLSeconds ?? DEFAULT_EVENT_TTL_SECONDS,
+      logger: this.log.child({ component: 'event-expiry' }),
+    });
   }
 
   /** Fills the watch cache, creates the system namespaces and starts serving. */
   async start(port: number, host: string): Promise<void> {
     await this.cacher.start();
     await this.bootstrap();
+    this.quotaRecalculator.start();
+    this.eventExpiry.start();
     this.server = createServer(
       {
         key: this.opts.tls.key,
@@ -153,6 +194,8 @@ export class APIServer {
       await Promise.race([new Promise<void>((r) => (this.drained = r)), new Promise((r) => setTimeout(r, 10_000).unref())]);
     }
     for (const res of openWatches) res.end();
+    this.quotaRecalculator.stop();
+    await this.eventExpiry.stop();
     await this.cacher.stop();
     server?.closeAllConnections();
     await closed;
@@ -171,6 +214,15 @@ export class APIServer {
     for (const name of SYSTEM_NAMESPACES) {
       try {
         await namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      } catch (err) {
+        if (!(err instanceof StatusError && err.code === 409)) throw err;
+      }
+    }
+    // The built-in priority classes, as kube-apiserver's bootstrap creates them.
+    const priorityClasses = this.registryFor(this.resources.get('scheduling.k8s.io/v1/priorityclasses')!);
+    for (const pc of SYSTEM_PRIORITY_CLASSES) {
+      try {
+        await priorityClasses.create({ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description });
       } catch (err) {
         if (!(err instanceof StatusError && err.code === 409)) throw err;
       }
@@ -217,7 +269,21 @@ export class APIServer {
     }
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * A server for in-process clients (src/client/in-process-transport.ts): it never listens; the client hands it
+   * in-memory connections. Its requests go through `handle` like HTTPS ones (authorization, admission,
+   * defaulting, validation, dry run, watch) with `user` as the authenticated user, which is what a client
+   * certificate would have said; only TLS and the kernel's sockets are skipped.
+   */
+  loopbackServer(user: UserInfo): PlainServer {
+    const server = createPlainServer((req, res) => void this.handle(req, res, user));
+    server.keepAliveTimeout = 0;
+    server.requestTimeout = 0;
+    server.headersTimeout = 0;
+    return server;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, loopbackUser?: UserInfo): Promise<void> {
     const started = performance.now();
     this.inFlight++;
     let scope: RequestScope | undefined;
@@ -231,7 +297,7 @@ export class APIServer {
         this.serveHealth(req, res, path, url.searchParams);
         return;
       }
-      const user = this.opts.authenticator.authenticate(req);
+      const user = loopbackUser ?? this.opts.authenticator.authenticate(req);
       if (!user) throw unauthorized();
       info = requestInfo(req.method ?? 'GET', path, url.searchParams);
       const decision = await this.opts.authorizer.authorize({
@@ -291,6 +357,10 @@ export class APIServer {
     if (!(scope.resource.info.verbs as readonly string[]).includes(info.verb) && !info.subresource) {
       throw methodNotSupported(scope.registry.gr, info.verb);
     }
+    // A namespace's finalize is written with PUT only.
+    if (info.subresource === 'finalize' && info.verb !== 'update') throw methodNotSupported(scope.registry.gr, info.verb);
+    // A binding is only ever created (the scheduler's POST).
+    if (info.subresource === 'binding' && info.verb !== 'create') throw methodNotSupported(scope.registry.gr, info.verb);
     switch (info.verb) {
       case 'get':
         if (info.subresource === 'scale') return getScale(scope);
@@ -301,6 +371,7 @@ export class APIServer {
         if (scope.req.method !== 'GET' && scope.req.method !== 'HEAD') throw methodNotSupported(scope.registry.gr, String(scope.req.method).toLowerCase());
         return watchObjects(scope);
       case 'create':
+        if (info.subresource === 'binding') return createBinding(scope);
         return createObject(scope, this.write);
       case 'update':
         return updateObject(scope, this.write);

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { addSimFlags, sim } from './sim.js';
 import { COMPONENTS, up } from './up.js';
 import { K8TS_VERSION } from '../version.js';
 
@@ -8,7 +9,7 @@ const program = new Command('k8ts')
   .description('Kubernetes, built again in TypeScript')
   .version(K8TS_VERSION, '--version', 'print the k8ts version');
 
-program
+const upCommand = program
   .command('up')
   .description('start a k8ts cluster on this machine')
   .option('--data-dir <dir>', 'where state, certificates and logs live', join(homedir(), '.k8ts'))
@@ -25,7 +26,17 @@ program
   .addOption(new Option('--compaction-retention <seconds>', 'history kept for watches to resume from').default(300).argParser(Number))
   .option('--service-cluster-ip-range <cidr>', 'the IPv4 CIDR Services get cluster IPs from', '10.96.0.0/12')
   .option('--service-node-port-range <range>', 'the ports NodePort Services get node ports from', '30000-32767')
-  .action(up);
+  .option('--event-ttl <duration>', 'how long events are kept after they were last observed (Go duration: 1h, 30m, 3s)', '1h')
+  .addOption(new Option('--sim-nodes <n>', 'run this many simulated nodes in-process (pods bound to them run without containers)').default(0).argParser(Number));
+addSimFlags(upCommand).action(up);
+
+addSimFlags(
+  program
+    .command('sim')
+    .description('run simulated nodes against a cluster: they register, heartbeat, and run the pods bound to them without containers')
+    .requiredOption('--kubeconfig <file>', 'the cluster to join')
+    .addOption(new Option('--nodes <n>', 'how many simulated nodes').default(10).argParser(Number)),
+).action(sim);
 
 program
   .command('version')

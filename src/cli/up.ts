@@ -10,8 +10,16 @@ import { Compactor } from '../storage/compactor.js';
 import { describeDatastore, openStore, parseDatastore, type Datastore } from '../storage/factory.js';
 import type { Store } from '../storage/interface.js';
 import { componentLogger } from '../util/log.js';
+import { Client } from '../client/client.js';
+import { inProcessTransport } from '../client/in-process-transport.js';
+import { ControllerManager } from '../controllers/manager.js';
+import { parseDuration } from './duration.js';
+import { simulatorOptions, type SimFlags } from './sim.js';
+import { NodeSimulator, type SimulatorOptions } from '../sim/simulator.js';
 
-export interface UpOptions {
+export interface UpOptions extends SimFlags {
+  /** `--sim-nodes`: simulated nodes run in-process (0: none). */
+  simNodes: number;
   dataDir: string;
   datastore?: string;
   port: number;
@@ -22,10 +30,12 @@ export interface UpOptions {
   compactionRetention: number;
   serviceClusterIpRange?: string;
   serviceNodePortRange?: string;
+  /** `--event-ttl`: a Go duration (default 1h). */
+  eventTtl?: string;
 }
 
 /** Components `k8ts up` runs; each can be switched off with `--disable`. More join as they land. */
-export const COMPONENTS = ['compactor'] as const;
+export const COMPONENTS = ['compactor', 'controller-manager'] as const;
 
 /**
  * `k8ts up`: brings up every component on this machine: the datastore (SQLite under the data dir, or etcd),
@@ -46,6 +56,18 @@ export async function up(opts: UpOptions): Promise<void> {
     parsePortRange(opts.serviceNodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE);
   } catch (err) {
     fail(`--service-node-port-range: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let eventTTLSeconds = 3600;
+  try {
+    if (opts.eventTtl !== undefined) eventTTLSeconds = parseDuration(opts.eventTtl) / 1000;
+  } catch (err) {
+    fail(`--event-ttl: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let simulation: SimulatorOptions | undefined;
+  try {
+    if (opts.simNodes) simulation = simulatorOptions(opts.simNodes, opts);
+  } catch (err) {
+    fail(`--sim-nodes: ${err instanceof Error ? err.message : String(err)}`);
   }
   let datastore: Datastore;
   let store: Store;
@@ -77,17 +99,24 @@ export async function up(opts: UpOptions): Promise<void> {
     advertiseAddress: `${host}:${opts.port}`,
     ...(opts.serviceClusterIpRange ? { serviceClusterIPRange: opts.serviceClusterIpRange } : {}),
     ...(opts.serviceNodePortRange ? { serviceNodePortRange: opts.serviceNodePortRange } : {}),
+    eventTTLSeconds,
+    // Its serviceaccount controller creates each namespace's `default` account, which pods then must have.
+    serviceAccountController: !opts.disable.includes('controller-manager'),
   });
   const compactor = new Compactor(store, {
     intervalMs: opts.compactionInterval * 1000,
     retentionMs: opts.compactionRetention * 1000,
     logger: componentLogger('storage'),
   });
+  let controllerManager: ControllerManager | undefined;
+  let simulator: NodeSimulator | undefined;
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    await simulator?.stop();
+    await controllerManager?.stop();
     await apiserver.shutdown();
     await compactor.stop();
     await store.close();
@@ -102,6 +131,19 @@ export async function up(opts: UpOptions): Promise<void> {
     fail(`apiserver: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!opts.disable.includes('compactor')) compactor.start();
+  if (!opts.disable.includes('controller-manager')) {
+    // In-process, as the cluster admin would be: the same request pipeline as HTTPS, without TLS.
+    const loopback = apiserver.loopbackServer({ name: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] });
+    controllerManager = new ControllerManager({ client: new Client(inProcessTransport(loopback)), rootCA: pki.ca.cert, logger: componentLogger('controller-manager') });
+    const manager = controllerManager;
+    void manager.start().catch((err: unknown) => log.error({ err }, 'controller manager failed to start'));
+  }
+  if (simulation) {
+    const loopback = apiserver.loopbackServer({ name: 'system:node-simulator', groups: ['system:masters', 'system:authenticated'] });
+    simulator = new NodeSimulator(new Client(inProcessTransport(loopback, { maxSockets: 64 })), { ...simulation, logger: componentLogger('sim') });
+    // The nodes are registered before `ready` is printed, so a client that waits for it finds them.
+    await simulator.start();
+  }
   // The bound port, which differs from --port when it is 0 (tests ask the system for a free one).
   const url = urlFor(apiserver.port);
   const kubeconfig = join(opts.dataDir, 'admin.kubeconfig');

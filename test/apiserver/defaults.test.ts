@@ -55,7 +55,7 @@ test('imagePullPolicy: Always for latest or no tag, IfNotPresent for a tag or a 
   assert.equal(defaultPullPolicy('nginx:latest@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'), 'Always');
 });
 
-test('pod: spec and container defaults, requests from limits, and admission\'s account and priority', () => {
+test('pod: spec and container defaults and requests from limits (the account and priority come from admission)', () => {
   const probe = { httpGet: { port: 8080 } };
   const input: StoredObject = {
     metadata: meta('p'),
@@ -113,12 +113,8 @@ test('pod: spec and container defaults, requests from limits, and admission\'s a
       ],
       ...specDefaults,
       enableServiceLinks: true,
-      serviceAccountName: 'default',
-      serviceAccount: 'default',
-      priority: 0,
-      preemptionPolicy: 'PreemptLowerPriority',
     },
-    status: { phase: 'Pending' },
+    status: { phase: 'Pending', qosClass: 'Burstable' },
   };
   assertDefaults('/pods', input, expected, { create: true });
 });
@@ -138,7 +134,7 @@ test('pod: never overwrites what the user set', () => {
     preemptionPolicy: 'Never',
   };
   const input: StoredObject = { metadata: meta('p'), spec };
-  assertDefaults('/pods', input, { ...input, status: { phase: 'Pending' } }, { create: true });
+  assertDefaults('/pods', input, { ...input, status: { phase: 'Pending', qosClass: 'BestEffort' } }, { create: true });
 });
 
 test('pod: the deprecated serviceAccount names the account when serviceAccountName is unset', () => {

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './tmp.js';
 
-const k8tsBin = fileURLToPath(new URL('../../../bin/k8ts.js', import.meta.url));
+/** The k8ts CLI entry point, for tests that start other commands (`k8ts sim`). */
+export const k8tsBin = fileURLToPath(new URL('../../../bin/k8ts.js', import.meta.url));
 
 /** kubectl 1.32 as installed on every machine here. */
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
@@ -23,6 +24,21 @@ export interface ClusterOptions {
   dataDir?: string;
   /** Extra `k8ts up` arguments (`--datastore etcd://...`, `--token-auth-file ...`). */
   args?: string[];
+  /**
+   * Run the controller manager (namespace lifecycle, garbage collector, kube-root-ca.crt, default
+   * ServiceAccounts). Off by default: like kube's apiserver integration tests, the apiserver suites expect a
+   * namespace to hold exactly what they put there.
+   */
+  controllerManager?: boolean;
+}
+
+/** `args` with controller-manager added to `--disable` (one `--disable` flag: a second would replace the first). */
+function withoutControllerManager(args: string[]): string[] {
+  const i = args.indexOf('--disable');
+  if (i < 0) return [...args, '--disable', 'controller-manager'];
+  const out = [...args];
+  out[i + 1] = `${out[i + 1] ?? ''},controller-manager`;
+  return out;
 }
 
 export interface TestCluster {
@@ -47,7 +63,8 @@ export interface TestCluster {
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const owned = opts.dataDir ? undefined : await tempDir('k8ts-e2e-');
   const dataDir = opts.dataDir ?? owned!.path;
-  const child = spawn(process.execPath, [k8tsBin, 'up', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
+  const args = opts.controllerManager ? (opts.args ?? []) : withoutControllerManager(opts.args ?? []);
+  const child = spawn(process.execPath, [k8tsBin, 'up', '--data-dir', dataDir, '--port', '0', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'warn' },
   });

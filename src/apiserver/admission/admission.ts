@@ -1,10 +1,12 @@
 /**
  * Admission: checks every write passes after decoding and before storage, in a fixed order (mutating, then
- * validating). Plugins implement one small interface and are registered in one list.
+ * validating). Plugins implement one small interface and are registered in one list (plugins.ts).
  */
 import type { UserInfo } from '../auth/authenticator.js';
 import type { ResourceInfo } from '../../api/registry.js';
+import { qualifiedResource, StatusError, type GroupResource } from '../../apimachinery/status.js';
 import type { StoredObject } from '../registry/strategy.js';
+import type { CachedObject } from '../../storage/cacher/cacher.js';
 
 export interface AdmissionAttributes {
   operation: 'CREATE' | 'UPDATE' | 'DELETE';
@@ -26,12 +28,79 @@ export interface AdmissionPlugin {
   validate?(attrs: AdmissionAttributes): void | Promise<void>;
 }
 
-/** Runs every plugin's admit, then every plugin's validate. */
+/**
+ * Runs every plugin's admit, then every plugin's validate. With a `defaulter`, the object is defaulted first,
+ * as kube-apiserver defaults what it decodes before admission (so LimitRanger and ResourceQuota see requests
+ * copied from limits); the registry defaults again after admission, which is idempotent.
+ */
 export class AdmissionChain {
-  constructor(private readonly plugins: readonly AdmissionPlugin[]) {}
+  constructor(
+    private readonly plugins: readonly AdmissionPlugin[],
+    private readonly defaulter?: (attrs: AdmissionAttributes) => void,
+  ) {}
 
   async run(attrs: AdmissionAttributes): Promise<void> {
+    if (attrs.object && this.defaulter) this.defaulter(attrs);
     for (const p of this.plugins) await p.admit?.(attrs);
     for (const p of this.plugins) await p.validate?.(attrs);
   }
+}
+
+/**
+ * Read access to other objects for plugins, served from the watch cache (never a storage scan per request).
+ * `fresh` waits until the cache has caught up with storage, so an object created just before is seen; the
+ * reads after it are synchronous, so a plugin can decide on one consistent snapshot of the cache.
+ */
+export interface ObjectReader {
+  /** Waits until the cache holds every write storage has acknowledged. */
+  fresh(): Promise<void>;
+  /** The revision the cache has reached. */
+  readonly revision: number;
+  /** The objects of `gr` in `namespace` (or in every namespace / cluster-scoped when undefined), decoded. */
+  list(gr: GroupResource, namespace?: string): StoredObject[];
+  /** The cached form (key, revision, JSON) of the same, for callers that memoize per revision. */
+  listCached(gr: GroupResource, namespace?: string): CachedObject[];
+  /** One object, or undefined when it does not exist. */
+  get(gr: GroupResource, namespace: string | undefined, name: string): StoredObject | undefined;
+  /** Calls `listener` after every change to any cached resource (the watch cache's events). */
+  onChange(listener: (change: ObjectChange) => void): () => void;
+}
+
+/** One change the watch cache applied. */
+export interface ObjectChange {
+  gr: GroupResource;
+  namespace: string;
+  key: string;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+}
+
+/** Whether this request is about `group`/`resource` itself (not one of its subresources). */
+export function isResource(attrs: AdmissionAttributes, group: string, resource: string): boolean {
+  return attrs.resource.group === group && attrs.resource.resource === resource && attrs.subresource === '';
+}
+
+/**
+ * The name admission errors show: the request's, else the object's name or generateName (which is resolved
+ * only after admission), else `Unknown` — as kube's admission.NewForbidden words it.
+ */
+function admissionName(attrs: AdmissionAttributes): string {
+  if (attrs.name) return attrs.name;
+  const meta = attrs.object?.metadata;
+  return meta?.name || meta?.generateName || 'Unknown';
+}
+
+/** A 403 `<resource> "<name>" is forbidden: <why>` (admission.NewForbidden). */
+export function admissionForbidden(attrs: AdmissionAttributes, why: string): StatusError {
+  const gr = { group: attrs.resource.group, resource: attrs.resource.resource };
+  const name = admissionName(attrs);
+  return new StatusError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `${qualifiedResource(gr)} "${name}" is forbidden: ${why}`,
+    reason: 'Forbidden',
+    details: { name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource },
+    code: 403,
+  });
 }

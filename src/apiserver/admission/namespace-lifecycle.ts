@@ -1,19 +1,28 @@
 /**
- * NamespaceLifecycle: objects may only be created in a namespace that exists, and the namespaces the
- * system needs may not be deleted.
+ * NamespaceLifecycle: objects may only be created in a namespace that exists and is not being terminated,
+ * and the namespaces the system needs may not be deleted.
  */
-import { forbidden, notFound } from '../../apimachinery/status.js';
+import { forbidden, notFound, qualifiedResource, StatusError } from '../../apimachinery/status.js';
 import type { AdmissionAttributes, AdmissionPlugin } from './admission.js';
 
 /** The namespaces `k8ts up` creates and keeps. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
 const UNDELETABLE = new Set(['default', 'kube-system', 'kube-public']);
 
+/** What admission needs to know of a namespace: whether it exists and its phase. */
+export interface NamespaceState {
+  phase: string;
+}
+
 export class NamespaceLifecycle implements AdmissionPlugin {
   readonly name = 'NamespaceLifecycle';
 
-  /** `namespaceExists` reads the (fresh) namespaces cache. */
-  constructor(private readonly namespaceExists: (name: string) => Promise<boolean>) {}
+  /**
+   * `lookup` reads the (fresh) namespaces cache: the namespace's state, or undefined when it does not exist.
+   * A bare `true` says only that it exists (its phase unknown, taken as Active): pass the state so creates in
+   * a terminating namespace are refused.
+   */
+  constructor(private readonly lookup: (name: string) => Promise<NamespaceState | boolean | undefined>) {}
 
   async validate(attrs: AdmissionAttributes): Promise<void> {
     if (attrs.operation === 'DELETE' && attrs.resource.group === '' && attrs.resource.resource === 'namespaces' && UNDELETABLE.has(attrs.name)) {
@@ -22,7 +31,33 @@ export class NamespaceLifecycle implements AdmissionPlugin {
       throw err;
     }
     if (attrs.operation !== 'CREATE' || !attrs.resource.namespaced || !attrs.namespace) return;
-    if (!(await this.namespaceExists(attrs.namespace))) throw notFound({ group: '', resource: 'namespaces' }, attrs.namespace);
+    const ns = await this.lookup(attrs.namespace);
+    if (!ns) throw notFound({ group: '', resource: 'namespaces' }, attrs.namespace);
+    if (typeof ns === 'object' && ns.phase === 'Terminating') throw namespaceTerminating(attrs);
   }
 }
 
+/**
+ * kube's answer to a create in a terminating namespace: a 403 naming the object (or its generateName, as
+ * admission.NewForbidden does before names are generated) with a NamespaceTerminating cause.
+ */
+function namespaceTerminating(attrs: AdmissionAttributes): StatusError {
+  const gr = { group: attrs.resource.group, resource: attrs.resource.resource };
+  const name = attrs.name || attrs.object?.metadata?.generateName || 'Unknown';
+  const why = `unable to create new content in namespace ${attrs.namespace} because it is being terminated`;
+  return new StatusError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `${qualifiedResource(gr)} "${name}" is forbidden: ${why}`,
+    reason: 'Forbidden',
+    details: {
+      name,
+      ...(gr.group ? { group: gr.group } : {}),
+      kind: gr.resource,
+      causes: [{ reason: 'NamespaceTerminating', message: `namespace ${attrs.namespace} is being terminated`, field: 'metadata.namespace' }],
+    },
+    code: 403,
+  });
+}

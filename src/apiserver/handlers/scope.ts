@@ -119,7 +119,7 @@ export function parseListOptions(scope: RequestScope): ListOptions & { labelSele
   const q = scope.query;
   const labelSelector = parseLabelSelector(q.get('labelSelector') ?? '');
   const fieldSelector = parseFieldSelector(q.get('fieldSelector') ?? '');
-  const supported = new Set(['metadata.name', ...(scope.resource.info.namespaced ? ['metadata.namespace'] : []), ...(scope.registry.resource.strategy.selectableFields ?? [])]);
+  const supported = new Set(['metadata.name', ...(scope.resource.info.namespaced ? ['metadata.namespace'] : []), ...(scope.resource.strategy.selectableFields ?? scope.registry.resource.strategy.selectableFields ?? [])]);
   checkFieldLabels(fieldSelector, supported);
   const limitText = q.get('limit');
   let limit = 0;

@@ -118,7 +118,7 @@ export async function updateObject(scope: RequestScope, ctx: WriteContext): Prom
   if (obj.metadata.name !== info.name) {
     throw badRequest(`the name of the object (${obj.metadata.name ?? ''}) does not match the name on the URL (${info.name})`);
   }
-  const subresource = info.subresource === 'status' ? 'status' : undefined;
+  const subresource = info.subresource === 'status' || info.subresource === 'finalize' ? info.subresource : undefined;
   await admit(scope, ctx, 'UPDATE', info.name, obj, dryRun);
   const before = scope.registry.cache.get(scope.registry.key(info.namespace, info.name));
   const updated = await scope.registry.update(info.namespace || undefined, info.name, toStorageVersion(obj, scope.resource.info), {

@@ -31,6 +31,21 @@ const EVENT_FIELDS = [
 ] as const;
 const EVENT_FIELDS_BACK = EVENT_FIELDS.map(([a, b]) => [b, a] as const);
 
+/**
+ * A stored (core) event in the events.k8s.io/v1 view. A core event counted several times (count and
+ * lastTimestamp, the older way of aggregating repeats) reads as a series there, as a series reads as count
+ * and lastTimestamp in the core view (core/events.ts).
+ */
+function eventToV1(obj: StoredObject): StoredObject {
+  const out = rename(obj, EVENT_FIELDS);
+  const count = out.deprecatedCount;
+  const last = out.deprecatedLastTimestamp;
+  if (out.series === undefined && typeof count === 'number' && count > 1 && typeof last === 'string' && last) {
+    out.series = { count, lastObservedTime: last.replace(/Z$/, '.000000Z') };
+  }
+  return out;
+}
+
 function hpaV2ToV1(obj: StoredObject): StoredObject {
   const out: StoredObject = { ...obj };
   const spec = { ...((obj.spec as Obj | undefined) ?? {}) };
@@ -76,7 +91,7 @@ function hpaV1ToV2(obj: StoredObject): StoredObject {
 
 /** Keyed by `<served group/version>|<kind>`: [to storage, from storage]. */
 const CONVERTERS = new Map<string, readonly [Converter, Converter]>([
-  ['events.k8s.io/v1|Event', [(o) => rename(o, EVENT_FIELDS_BACK), (o) => rename(o, EVENT_FIELDS)]],
+  ['events.k8s.io/v1|Event', [(o) => rename(o, EVENT_FIELDS_BACK), eventToV1]],
   ['autoscaling/v1|HorizontalPodAutoscaler', [hpaV1ToV2, hpaV2ToV1]],
 ]);
 

@@ -25,6 +25,7 @@ import { decodeContinue, encodeContinue } from '../../storage/continue.js';
 import { isStorageError, StorageError } from '../../storage/errors.js';
 import type { KeyValue, Store } from '../../storage/interface.js';
 import { cacheDecoder, decodeFromStorage, encodeForStorage, objectKey, resourcePrefix } from './object.js';
+import { deletionFinalizers } from './deletion-policy.js';
 import { carryOver, now, prepareNewMeta } from './metadata.js';
 import { hasStatusSubresource, type Reservation, type Resource, type StoredObject } from './strategy.js';
 
@@ -47,8 +48,11 @@ export interface ListResult {
 
 export interface WriteOptions {
   dryRun?: boolean;
-  /** `status` writes only status; anything else writes everything but status (for resources with one). */
-  subresource?: 'status';
+  /**
+   * `status` writes only status; anything else writes everything but status (for resources with one). Other
+   * subresources (a namespace's `finalize`) are told to the strategy's prepareForUpdate, which keeps what they may not change.
+   */
+  subresource?: 'status' | 'finalize';
   /** Set by `delete` alone: the write marks the object for deletion (clients cannot set deletionTimestamp). */
   deleting?: boolean;
   /**
@@ -235,7 +239,7 @@ export class GenericRegistry {
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
     prepareNewMeta(meta, { namespaced: this.resource.info.namespaced, generation: this.withStatus });
-    if (this.withStatus) delete obj.status;
+    if (this.withStatus && !this.resource.strategy.keepsStatusOnCreate) delete obj.status;
     this.resource.strategy.defaults?.(obj);
     opts.trackManagedFields?.(obj, undefined);
     this.resource.strategy.prepareForCreate?.(obj);
@@ -298,10 +302,10 @@ export class GenericRegistry {
       if (obj.metadata.uid && obj.metadata.uid !== old.metadata.uid) {
         throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${old.metadata.uid}`);
       }
-      carryOver(obj, old, { ...opts, statusSplit: this.withStatus });
+      carryOver(obj, old, { ...opts, subresource: opts.subresource === 'status' ? 'status' : undefined, statusSplit: this.withStatus });
       strategy.defaults?.(obj);
       opts.trackManagedFields?.(obj, old);
-      if (opts.subresource !== 'status') strategy.prepareForUpdate?.(obj, old);
+      if (opts.subresource !== 'status') strategy.prepareForUpdate?.(obj, old, opts);
       this.validate(obj, strategy.validateUpdate?.(obj, old) ?? []);
       await reservation?.revert();
       reservation = undefined;
@@ -319,7 +323,13 @@ export class GenericRegistry {
     }
     await reservation?.commit();
     const stored = decodeFromStorage(kv);
-    if (!created && stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length && !stored.metadata.deletionGracePeriodSeconds) {
+    if (
+      !created &&
+      stored.metadata.deletionTimestamp &&
+      !stored.metadata.finalizers?.length &&
+      !stored.metadata.deletionGracePeriodSeconds &&
+      !strategy.finalizing?.(stored)
+    ) {
       // The last finalizer is gone from an object marked for deletion: it goes now.
       return this.deleteNow(key, name, kv.modRevision);
     }
@@ -349,10 +359,10 @@ export class GenericRegistry {
       throw conflict(this.gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
     }
     const grace = this.resource.strategy.gracePeriodSeconds?.(current, options.gracePeriodSeconds ?? undefined) ?? 0;
-    const finalizers = [...(current.metadata.finalizers ?? [])];
-    if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) finalizers.push('foregroundDeletion');
-    if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
-    if (finalizers.length === 0 && grace === 0) {
+    const finalizers = deletionFinalizers(current.metadata.finalizers ?? [], options, this.resource.strategy.defaultGarbageCollectionPolicy);
+    // The kind's own finalization (a namespace's spec.finalizers) may refuse or hold the delete too.
+    this.resource.strategy.checkDelete?.(current);
+    if (finalizers.length === 0 && grace === 0 && !this.resource.strategy.finalizing?.(current)) {
       if (dryRun) return { object: current, deleted: true };
       try {
         return { object: await this.deleteNow(key, name, Number(current.metadata.resourceVersion)), deleted: true };

@@ -13,8 +13,9 @@ import { jobStrategy } from './batch/jobs.js';
 import { leaseStrategy } from './coordination/leases.js';
 import { configMapStrategy } from './core/configmaps.js';
 import { endpointsStrategy } from './core/endpoints.js';
-import { eventStrategy } from './core/events.js';
+import { eventStrategy, eventsV1Strategy } from './core/events.js';
 import { namespaceStrategy } from './core/namespaces.js';
+import { limitRangeStrategy } from './core/limitranges.js';
 import { nodeStrategy } from './core/nodes.js';
 import { podTemplateStrategy } from './core/podtemplates.js';
 import { persistentVolumeClaimStrategy } from './core/persistentvolumeclaims.js';
@@ -26,9 +27,12 @@ import { serviceAccountStrategy } from './core/serviceaccounts.js';
 import type { ServiceAllocator } from './core/service-allocator.js';
 import { newServiceStrategy, serviceStrategy } from './core/services.js';
 import { endpointSliceStrategy } from './discovery/endpointslices.js';
+import { ingressStrategy } from './networking/ingresses.js';
 import { networkPolicyStrategy } from './networking/networkpolicies.js';
+import { podDisruptionBudgetStrategy } from './policy/poddisruptionbudgets.js';
 import { clusterRoleBindingStrategy } from './rbac/clusterrolebindings.js';
 import { roleBindingStrategy } from './rbac/rolebindings.js';
+import { clusterRoleStrategy, roleStrategy } from './rbac/roles.js';
 import { priorityClassStrategy } from './scheduling/priorityclasses.js';
 import { storageClassStrategy } from './storage/storageclasses.js';
 import type { Resource, ResourceStrategy } from './strategy.js';
@@ -47,6 +51,7 @@ const STRATEGIES: Record<string, ResourceStrategy> = {
   '/persistentvolumes': persistentVolumeStrategy,
   '/persistentvolumeclaims': persistentVolumeClaimStrategy,
   '/serviceaccounts': serviceAccountStrategy,
+  '/limitranges': limitRangeStrategy,
   '/podtemplates': podTemplateStrategy,
   'apps/deployments': deploymentStrategy,
   'apps/replicasets': replicaSetStrategy,
@@ -56,11 +61,16 @@ const STRATEGIES: Record<string, ResourceStrategy> = {
   'batch/cronjobs': cronJobStrategy,
   'autoscaling/horizontalpodautoscalers': horizontalPodAutoscalerStrategy,
   'coordination.k8s.io/leases': leaseStrategy,
+  'events.k8s.io/events': eventsV1Strategy,
   'discovery.k8s.io/endpointslices': endpointSliceStrategy,
   'networking.k8s.io/networkpolicies': networkPolicyStrategy,
+  'networking.k8s.io/ingresses': ingressStrategy,
+  'policy/poddisruptionbudgets': podDisruptionBudgetStrategy,
   'scheduling.k8s.io/priorityclasses': priorityClassStrategy,
   'storage.k8s.io/storageclasses': storageClassStrategy,
   // Roles and ClusterRoles keep the default Name/Created At columns, as kube-apiserver prints them.
+  'rbac.authorization.k8s.io/roles': roleStrategy,
+  'rbac.authorization.k8s.io/clusterroles': clusterRoleStrategy,
   'rbac.authorization.k8s.io/rolebindings': roleBindingStrategy,
   'rbac.authorization.k8s.io/clusterrolebindings': clusterRoleBindingStrategy,
 };

@@ -6,6 +6,7 @@
 import type { ObjectMeta as ReadonlyObjectMeta, StatusCause } from 'kubernetes-types/meta/v1.js';
 import type { ResourceInfo } from '../../api/registry.js';
 import type { TableConvertor } from '../table.js';
+import type { GarbageCollectionPolicy } from './deletion-policy.js';
 
 /** ObjectMeta as the server edits it (kubernetes-types declares its fields readonly). */
 export type ObjectMeta = { -readonly [K in keyof ReadonlyObjectMeta]: ReadonlyObjectMeta[K] };
@@ -54,8 +55,8 @@ export interface ResourceStrategy {
   defaults?(obj: StoredObject): void;
   /** Defaults and resets applied before validation on create (e.g. a new pod's status is Pending). */
   prepareForCreate?(obj: StoredObject): void;
-  /** Defaults and resets on update; `old` is the stored object. */
-  prepareForUpdate?(obj: StoredObject, old: StoredObject): void;
+  /** Defaults and resets on update; `old` is the stored object; `opts.subresource` names a subresource write. */
+  prepareForUpdate?(obj: StoredObject, old: StoredObject, opts?: { subresource?: string }): void;
   /** Resource-specific validation of a new object (metadata is validated generically). */
   validate?(obj: StoredObject): StatusCause[];
   /** Resource-specific validation of an update. */
@@ -75,10 +76,27 @@ export interface ResourceStrategy {
   reserveForCreate?(obj: StoredObject): Promise<Reservation>;
   /** The same for an update (kube's BeginUpdate); may run more than once when writers race (each earlier one reverted). */
   reserveForUpdate?(obj: StoredObject, old: StoredObject): Promise<Reservation>;
+  /**
+   * What a delete naming no propagation policy does with dependents (kube's DefaultGarbageCollectionPolicy):
+   * DeleteDependents (background) unless the kind says OrphanDependents.
+   */
+  readonly defaultGarbageCollectionPolicy?: GarbageCollectionPolicy;
+  /**
+   * Whether the kind's own finalization still holds a deleted object (a namespace's spec.finalizers): while it
+   * does, delete only marks the object, and the write that ends it (with no metadata.finalizers left) deletes it.
+   */
+  finalizing?(obj: StoredObject): boolean;
+  /** Refuses a delete of the current object by throwing (a namespace whose content is being removed is a 409). */
+  checkDelete?(current: StoredObject): void;
   /** Gives back what a deleted object held, once it is gone from storage. */
   afterDelete?(obj: StoredObject): Promise<void>;
   /** Present when the resource has a `scale` subresource. */
   readonly scale?: ScaleAccess;
+  /**
+   * Whether a create keeps the status it is given although the kind has a status subresource: a kubelet
+   * registers its Node with capacity and conditions in one create.
+   */
+  readonly keepsStatusOnCreate?: boolean;
   /** Whether PUT of a missing object creates it (Kubernetes allows it for a few kinds, e.g. leases). */
   readonly allowCreateOnUpdate?: boolean;
   /** Whether PUT without a resourceVersion is allowed (true for most kinds). */

@@ -6,6 +6,8 @@ import { selectorString } from '../scale.js';
 import { child, ensure, setDefault, setDefaultString } from '../defaults/fields.js';
 import { defaultTemplate } from '../defaults/podspec.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { decoding } from '../validation/decode.js';
+import { validateDaemonSet, validateSelectorUpdate } from '../validation/workloads.js';
 
 /** SetDefaults_DaemonSet: RollingUpdate one node at a time without surge, ten revisions. */
 export function defaultDaemonSet(obj: StoredObject): void {
@@ -23,6 +25,8 @@ export function defaultDaemonSet(obj: StoredObject): void {
 }
 
 export const daemonSetStrategy: ResourceStrategy = {
+  validate: decoding((obj) => validateDaemonSet(obj)),
+  validateUpdate: decoding((obj, old) => [...validateDaemonSet(obj), ...validateSelectorUpdate(obj, old)]),
   defaults: defaultDaemonSet,
   table: {
     columns: [

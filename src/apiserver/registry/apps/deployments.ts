@@ -6,6 +6,8 @@ import { replicasScale } from '../scale.js';
 import { child, ensure, setDefault, setDefaultString } from '../defaults/fields.js';
 import { defaultTemplate } from '../defaults/podspec.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { decoding } from '../validation/decode.js';
+import { validateDeployment, validateSelectorUpdate } from '../validation/workloads.js';
 
 /** SetDefaults_Deployment: one replica, RollingUpdate 25%/25%, ten old ReplicaSets, a 600s deadline. */
 export function defaultDeployment(obj: StoredObject): void {
@@ -25,6 +27,8 @@ export function defaultDeployment(obj: StoredObject): void {
 }
 
 export const deploymentStrategy: ResourceStrategy = {
+  validate: decoding((obj) => validateDeployment(obj)),
+  validateUpdate: decoding((obj, old) => [...validateDeployment(obj), ...validateSelectorUpdate(obj, old)]),
   scale: replicasScale(),
   defaults: defaultDeployment,
   table: {

@@ -6,6 +6,8 @@ import { replicasScale } from '../scale.js';
 import { child, setDefault } from '../defaults/fields.js';
 import { defaultTemplate } from '../defaults/podspec.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { decoding } from '../validation/decode.js';
+import { validateReplicaSet, validateSelectorUpdate } from '../validation/workloads.js';
 
 /** SetDefaults_ReplicaSet: one replica (plus the template's pod spec defaults). */
 export function defaultReplicaSet(obj: StoredObject): void {
@@ -16,6 +18,8 @@ export function defaultReplicaSet(obj: StoredObject): void {
 }
 
 export const replicaSetStrategy: ResourceStrategy = {
+  validate: decoding((obj) => validateReplicaSet(obj)),
+  validateUpdate: decoding((obj, old) => [...validateReplicaSet(obj), ...validateSelectorUpdate(obj, old)]),
   scale: replicasScale(),
   defaults: defaultReplicaSet,
   table: {

@@ -7,6 +7,8 @@ import { child, ensure, items, setDefault, setDefaultString } from '../defaults/
 import { defaultTemplate } from '../defaults/podspec.js';
 import { defaultClaimSpec } from '../defaults/volumes.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { decoding } from '../validation/decode.js';
+import { validateStatefulSet, validateStatefulSetUpdate } from '../validation/workloads.js';
 
 /**
  * SetDefaults_StatefulSet: OrderedReady, RollingUpdate from partition 0, Retain/Retain claim retention, one
@@ -36,6 +38,8 @@ export function defaultStatefulSet(obj: StoredObject): void {
 }
 
 export const statefulSetStrategy: ResourceStrategy = {
+  validate: decoding((obj) => validateStatefulSet(obj)),
+  validateUpdate: decoding((obj, old) => validateStatefulSetUpdate(obj, old)),
   scale: replicasScale(),
   defaults: defaultStatefulSet,
   table: {

@@ -4,6 +4,8 @@
  */
 import { child, ensure, setDefault, setDefaultString, type Fields } from '../defaults/fields.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { decoding } from '../validation/decode.js';
+import { validateHorizontalPodAutoscaler } from '../validation/cluster.js';
 
 /** The CPU utilization target an HPA without metrics scales on. */
 const DEFAULT_CPU_UTILIZATION = 80;
@@ -54,4 +56,8 @@ export function defaultHorizontalPodAutoscaler(obj: StoredObject): void {
   }
 }
 
-export const horizontalPodAutoscalerStrategy: ResourceStrategy = { defaults: defaultHorizontalPodAutoscaler };
+export const horizontalPodAutoscalerStrategy: ResourceStrategy = {
+  validate: decoding((obj) => validateHorizontalPodAutoscaler(obj)),
+  validateUpdate: decoding((obj) => validateHorizontalPodAutoscaler(obj)),
+  defaults: defaultHorizontalPodAutoscaler,
+};

@@ -5,6 +5,8 @@ import { CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN, templateCells } from
 import { child, setDefault, setDefaultString } from '../defaults/fields.js';
 import { defaultTemplate } from '../defaults/podspec.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { decoding } from '../validation/decode.js';
+import { validateCronJob } from '../validation/batch.js';
 
 /**
  * SetDefaults_CronJob: Allow, not suspended, keep 3 successful and 1 failed job. The job template gets only
@@ -27,6 +29,8 @@ function boolCell(value: boolean | undefined): string {
 }
 
 export const cronJobStrategy: ResourceStrategy = {
+  validate: decoding((obj) => validateCronJob(obj)),
+  validateUpdate: decoding((obj) => validateCronJob(obj)),
   defaults: defaultCronJob,
   table: {
     columns: [

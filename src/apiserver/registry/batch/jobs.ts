@@ -5,6 +5,8 @@ import { CONTAINERS_COLUMN, IMAGES_COLUMN, SELECTOR_COLUMN, templateCells } from
 import { child, copyMap, isEmptyMap, isFields, items, setDefault, setDefaultString } from '../defaults/fields.js';
 import { defaultTemplate } from '../defaults/podspec.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { decoding } from '../validation/decode.js';
+import { validateJob, validateJobUpdate } from '../validation/batch.js';
 
 /**
  * SetDefaults_Job: completions and parallelism 1 when both are unset, backoffLimit 6 (unbounded with a
@@ -66,6 +68,8 @@ export function jobDuration(job: Job, now: number): string {
 }
 
 export const jobStrategy: ResourceStrategy = {
+  validate: decoding((obj) => validateJob(obj)),
+  validateUpdate: decoding((obj, old) => validateJobUpdate(obj, old)),
   defaults: defaultJob,
   table: {
     columns: [

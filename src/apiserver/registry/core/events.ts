@@ -1,11 +1,13 @@
 /**
  * v1 Event: the involvedObject field selectors `kubectl describe` uses to find an object's events, and the
  * LAST SEEN/TYPE/REASON/OBJECT/MESSAGE columns (with source, first seen, count and name under `-o wide`).
+ * Core events are also the storage of events.k8s.io/v1 events (the two are views of one object; see
+ * conversion.ts): their field selectors (regarding.*, reportingController) and series are kept here too.
  */
 import type { Event } from 'kubernetes-types/core/v1.js';
 import { column, since } from '../../printers/columns.js';
 import type { TableConvertor } from '../../table.js';
-import type { ResourceStrategy } from '../strategy.js';
+import type { KubeObject, ResourceStrategy, StoredObject } from '../strategy.js';
 
 /** `component, instance` of whoever reported the event (the newer reporting fields fill in for `source`). */
 export function eventSource(ev: Event): string {
@@ -37,7 +39,8 @@ const eventTable: TableConvertor = {
     column('Name', 'string', 'Name must be unique within a namespace.', 1, 'name'),
   ],
   cells(obj, now) {
-    const ev = obj as unknown as Event;
+    // The same columns for the events.k8s.io/v1 view, whose fields have the newer names.
+    const ev = (obj.regarding !== undefined || obj.note !== undefined ? toCoreNames(obj) : obj) as unknown as Event;
     const io = ev.involvedObject ?? {};
     const kind = (io.kind ?? '').toLowerCase();
     const times = eventTimes(ev, now);
@@ -56,8 +59,60 @@ const eventTable: TableConvertor = {
   },
 };
 
+/** The events.k8s.io/v1 field names, with the core name each stands for. */
+const EVENTS_V1_NAMES: Record<string, string> = {
+  'regarding.kind': 'involvedObject.kind',
+  'regarding.namespace': 'involvedObject.namespace',
+  'regarding.name': 'involvedObject.name',
+  'regarding.uid': 'involvedObject.uid',
+  'regarding.apiVersion': 'involvedObject.apiVersion',
+  'regarding.resourceVersion': 'involvedObject.resourceVersion',
+  'regarding.fieldPath': 'involvedObject.fieldPath',
+  reportingController: 'reportingComponent',
+};
+
+/** An events.k8s.io/v1 view read with core names (only what the table needs). */
+function toCoreNames(obj: KubeObject): KubeObject {
+  return {
+    ...obj,
+    involvedObject: obj.regarding,
+    message: obj.note,
+    reportingComponent: obj.reportingController,
+    source: obj.deprecatedSource,
+    firstTimestamp: obj.deprecatedFirstTimestamp,
+    lastTimestamp: obj.deprecatedLastTimestamp,
+    count: obj.deprecatedCount,
+  };
+}
+
+/** A MicroTime (`...:05.123456Z`) as a Time (`...:05Z`). */
+export function microToTime(t: string): string {
+  return t.replace(/\.\d+(?=Z|[+-]\d\d:\d\d$)/, '');
+}
+
+/**
+ * An event recorded as a series (events.k8s.io's way of aggregating repeats) also reads as count and
+ * lastTimestamp in the core view, so `kubectl get events` and describe show it counted.
+ */
+export function seriesAsCount(obj: StoredObject): void {
+  const series = obj.series as { count?: number; lastObservedTime?: string } | undefined;
+  if (!series || typeof series !== 'object') return;
+  if (typeof series.count === 'number') obj.count = series.count;
+  if (typeof series.lastObservedTime === 'string' && series.lastObservedTime) obj.lastTimestamp = microToTime(series.lastObservedTime);
+  if (!obj.firstTimestamp && typeof obj.eventTime === 'string' && obj.eventTime) obj.firstTimestamp = microToTime(obj.eventTime);
+}
+
+/** events.k8s.io/v1 Event: served from core events' storage; only its field selector names differ. */
+export const eventsV1Strategy: ResourceStrategy = {
+  table: eventTable,
+  selectableFields: [...Object.keys(EVENTS_V1_NAMES), 'reason', 'type'],
+};
+
 export const eventStrategy: ResourceStrategy = {
   table: eventTable,
+  // Not defaulting (kube defaults nothing on events): the core view's reading of a series, kept on every write.
+  prepareForCreate: seriesAsCount,
+  prepareForUpdate: seriesAsCount,
   selectableFields: [
     'involvedObject.kind',
     'involvedObject.namespace',
@@ -74,7 +129,7 @@ export const eventStrategy: ResourceStrategy = {
   fieldValues(obj) {
     const ev = obj as unknown as Event;
     const io = ev.involvedObject ?? {};
-    return {
+    const fields: Record<string, string> = {
       'involvedObject.kind': io.kind ?? '',
       'involvedObject.namespace': io.namespace ?? '',
       'involvedObject.name': io.name ?? '',
@@ -87,5 +142,8 @@ export const eventStrategy: ResourceStrategy = {
       source: ev.source?.component ?? '',
       type: ev.type ?? '',
     };
+    // The events.k8s.io/v1 view selects on the same values under its own names.
+    for (const [v1, core] of Object.entries(EVENTS_V1_NAMES)) fields[v1] = fields[core]!;
+    return fields;
   },
 };

@@ -29,6 +29,7 @@ function address(node: Node, type: string): string {
 }
 
 export const nodeStrategy: ResourceStrategy = {
+  keepsStatusOnCreate: true,
   selectableFields: ['spec.unschedulable'],
   fieldValues: (obj) => ({ 'spec.unschedulable': String((obj as Node).spec?.unschedulable ?? false) }),
   table: {

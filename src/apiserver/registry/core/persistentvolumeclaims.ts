@@ -5,8 +5,12 @@ import { ensure } from '../defaults/fields.js';
 import { defaultClaimSpec } from '../defaults/volumes.js';
 import type { ResourceStrategy } from '../strategy.js';
 import { accessModesString, pendingOnCreate, storageClassOf, VOLUME_ATTRIBUTES_CLASS_COLUMN, VOLUME_MODE_COLUMN, volumePhase } from './persistentvolumes.js';
+import { decoding } from '../validation/decode.js';
+import { validateClaim, validateClaimUpdate } from '../validation/storage.js';
 
 export const persistentVolumeClaimStrategy: ResourceStrategy = {
+  validate: decoding((obj) => validateClaim(obj)),
+  validateUpdate: decoding((obj, old) => validateClaimUpdate(obj, old)),
   // SetDefaults_PersistentVolumeClaimSpec: volumeMode Filesystem.
   defaults: (obj) => defaultClaimSpec(ensure(obj, 'spec')),
   prepareForCreate: pendingOnCreate,

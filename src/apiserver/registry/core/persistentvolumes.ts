@@ -5,6 +5,8 @@ import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js'
 import { child, ensure, setDefaultString } from '../defaults/fields.js';
 import { defaultPersistentSources } from '../defaults/volumes.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { decoding } from '../validation/decode.js';
+import { validateVolume } from '../validation/storage.js';
 
 /** SetDefaults_PersistentVolume: Retain, Filesystem, and the volume source's own defaults. */
 export function defaultPersistentVolume(obj: StoredObject): void {
@@ -48,6 +50,8 @@ export const VOLUME_ATTRIBUTES_CLASS_COLUMN = column('VolumeAttributesClass', 's
 export const VOLUME_MODE_COLUMN = column('VolumeMode', 'string', 'Filesystem or Block.', 1);
 
 export const persistentVolumeStrategy: ResourceStrategy = {
+  validate: decoding((obj) => validateVolume(obj)),
+  validateUpdate: decoding((obj) => validateVolume(obj)),
   defaults: defaultPersistentVolume,
   prepareForCreate: pendingOnCreate,
   table: {

@@ -5,9 +5,13 @@
 import type { ContainerStatus, Pod } from 'kubernetes-types/core/v1.js';
 import { age, column, NAME_COLUMN, AGE_COLUMN, orNone, since } from '../../printers/columns.js';
 import type { TableConvertor } from '../../table.js';
-import { admitPod, defaultPodOnly, defaultPodSpec } from '../defaults/podspec.js';
+import { defaultPodOnly, defaultPodSpec } from '../defaults/podspec.js';
 import { child } from '../defaults/fields.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { decoding } from '../validation/decode.js';
+import { validatePod } from '../validation/podspec.js';
+import { validatePodUpdate } from '../validation/podupdate.js';
+import { podQOSClass } from './pod-qos.js';
 
 const asPod = (obj: StoredObject): Pod => obj as Pod;
 
@@ -90,6 +94,9 @@ const podTable: TableConvertor = {
 };
 
 export const podStrategy: ResourceStrategy = {
+  // kube's ValidatePod / ValidatePodUpdate; an unparsable quantity is a 400, as kube's decoder makes it.
+  validate: decoding((obj) => validatePod(obj)),
+  validateUpdate: decoding((obj, old) => validatePodUpdate(obj, old)),
   table: podTable,
   selectableFields: [
     'spec.nodeName',
@@ -120,9 +127,8 @@ export const podStrategy: ResourceStrategy = {
     defaultPodOnly(spec);
   },
   prepareForCreate(obj) {
-    obj.status = { phase: 'Pending' };
-    // Admission (ServiceAccount, Priority) runs on create only, after defaulting.
-    admitPod(child(obj, 'spec'));
+    // The service account and priority come from admission (src/apiserver/admission/).
+    obj.status = { phase: 'Pending', qosClass: podQOSClass(asPod(obj)) };
   },
   gracePeriodSeconds(obj, requested) {
     const pod = asPod(obj);

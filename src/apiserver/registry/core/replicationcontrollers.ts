@@ -3,6 +3,8 @@ import { child, copyMap, isEmptyMap, isFields, setDefault } from '../defaults/fi
 import { defaultTemplate } from '../defaults/podspec.js';
 import { replicasScale } from '../scale.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { decoding } from '../validation/decode.js';
+import { validateReplicationController } from '../validation/workloads.js';
 
 /** SetDefaults_ReplicationController: selector and labels from the template's labels, one replica. */
 export function defaultReplicationController(obj: StoredObject): void {
@@ -20,4 +22,8 @@ export function defaultReplicationController(obj: StoredObject): void {
 export const replicationControllerStrategy: ResourceStrategy = {
   scale: replicasScale({ plainMapSelector: true }),
   defaults: defaultReplicationController,
+  validate: decoding((obj) => validateReplicationController(obj)),
+  validateUpdate: decoding((obj) => validateReplicationController(obj)),
+  // kube keeps v1's old default: a delete naming no policy orphans the pods.
+  defaultGarbageCollectionPolicy: 'OrphanDependents',
 };

@@ -2,6 +2,7 @@
 import type { Secret } from 'kubernetes-types/core/v1.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
+import { validateSecret, validateSecretUpdate } from '../validation/config.js';
 
 function foldStringData(obj: StoredObject): void {
   const secret = obj as Secret;
@@ -26,6 +27,8 @@ const secretTable = {
 };
 
 export const secretStrategy: ResourceStrategy = {
+  validate: (obj) => validateSecret(obj),
+  validateUpdate: (obj, old) => validateSecretUpdate(obj, old),
   table: secretTable,
   selectableFields: ['type'],
   fieldValues: (obj) => ({ type: (obj as Secret).type ?? '' }),

@@ -1,12 +1,13 @@
 /** v1 Service: its TYPE, CLUSTER-IP, EXTERNAL-IP and PORT(S) columns. */
 import type { Service } from 'kubernetes-types/core/v1.js';
-import type { StatusCause } from 'kubernetes-types/meta/v1.js';
-import { goStringSlice } from '../../../apimachinery/names.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
 import { selectorString } from '../scale.js';
 import { child, ensure, isFields, items, setDefault, setDefaultString } from '../defaults/fields.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
 import type { ServiceAllocator } from './service-allocator.js';
+import { validateService, validateServiceUpdate } from '../validation/service.js';
+
+export { validateServiceUpdate };
 
 /** Three hours, kube's ClientIP affinity timeout. */
 const CLIENT_IP_TIMEOUT_SECONDS = 10800;
@@ -91,25 +92,6 @@ export function prepareServiceForUpdate(obj: StoredObject, old: StoredObject): v
   }
 }
 
-/** ValidateServiceUpdate's rule that a set cluster IP never changes (unless to or from ExternalName). */
-export function validateServiceUpdate(obj: StoredObject, old: StoredObject): StatusCause[] {
-  const spec = child(obj, 'spec');
-  const oldSpec = child(old, 'spec');
-  if (!spec || !oldSpec || spec.type === 'ExternalName' || oldSpec.type === 'ExternalName') return [];
-  const newIPs = Array.isArray(spec.clusterIPs) ? (spec.clusterIPs as string[]) : spec.clusterIP ? [String(spec.clusterIP)] : [];
-  const oldIPs = Array.isArray(oldSpec.clusterIPs) ? (oldSpec.clusterIPs as string[]) : oldSpec.clusterIP ? [String(oldSpec.clusterIP)] : [];
-  const causes: StatusCause[] = [];
-  for (const [i, ip] of oldIPs.entries()) {
-    if (i < newIPs.length && newIPs[i] !== ip) {
-      causes.push({ reason: 'FieldValueInvalid', field: `spec.clusterIPs[${i}]`, message: `Invalid value: ${goStringSlice(newIPs)}: may not change once set` });
-    }
-  }
-  if (causes.length === 0 && oldSpec.clusterIP && spec.clusterIP !== undefined && spec.clusterIP !== oldSpec.clusterIP) {
-    causes.push({ reason: 'FieldValueInvalid', field: 'spec.clusterIPs[0]', message: `Invalid value: ${goStringSlice(newIPs)}: may not change once set` });
-  }
-  return causes;
-}
-
 /**
  * The Service strategy. With an allocator (the apiserver always passes one) creates get a cluster IP and node
  * ports from their ranges, updates reserve and release what a type change needs, and deletes give them back.
@@ -128,7 +110,9 @@ export function newServiceStrategy(allocator?: ServiceAllocator): ResourceStrate
 export const serviceStrategy: ResourceStrategy = {
   defaults: defaultService,
   prepareForUpdate: prepareServiceForUpdate,
-  validateUpdate: validateServiceUpdate,
+  // kube's ValidateService / ValidateServiceUpdate (a set cluster IP never changes).
+  validate: (obj) => validateService(obj),
+  validateUpdate: (obj, old) => validateServiceUpdate(obj, old),
   table: {
     columns: [
       NAME_COLUMN,

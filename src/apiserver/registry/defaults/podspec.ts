@@ -1,8 +1,8 @@
 /**
  * Kubernetes' defaulting of a pod spec, shared by every kind that embeds one (Pod, PodTemplate, the workload
  * controllers' templates, CronJob's job template): SetDefaults_PodSpec, _Container, _Probe, _Volume and
- * friends. What only a Pod gets (requests from limits, enableServiceLinks, host-network ports, and what
- * admission adds) is in `defaultPodOnly` / `admitPod`.
+ * friends. What only a Pod gets (requests from limits, enableServiceLinks, host-network ports) is in
+ * `defaultPodOnly`; what admission adds (service account, priority) is in src/apiserver/admission/.
  */
 import { child, ensure, isFields, items, setDefault, setDefaultString, type Fields } from './fields.js';
 import { defaultFieldRef, defaultVolume } from './volumes.js';
@@ -111,28 +111,4 @@ export function defaultPodOnly(spec: Fields | undefined): void {
       }
     }
   }
-}
-
-/** The built-in priority classes kube-apiserver creates, by name. */
-const SYSTEM_PRIORITIES: Record<string, number> = {
-  'system-node-critical': 2000001000,
-  'system-cluster-critical': 2000000000,
-};
-
-/**
- * What admission adds to a new Pod: the ServiceAccount plugin's `default` account, and the Priority plugin's
- * priority (0 without a class, as no class is marked globalDefault) and PreemptLowerPriority. A pod naming a
- * user-defined PriorityClass keeps its priority unset until priority classes are resolved at admission.
- */
-export function admitPod(spec: Fields | undefined): void {
-  if (!spec) return;
-  if (!nonEmpty(spec.serviceAccountName) && !nonEmpty(spec.serviceAccount)) {
-    spec.serviceAccountName = 'default';
-    spec.serviceAccount = 'default';
-  }
-  const className = nonEmpty(spec.priorityClassName);
-  const priority = className === undefined ? 0 : SYSTEM_PRIORITIES[className];
-  if (priority === undefined) return;
-  setDefault(spec, 'priority', priority);
-  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
 }

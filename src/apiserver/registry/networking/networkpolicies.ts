@@ -1,6 +1,7 @@
 /** networking.k8s.io/v1 NetworkPolicy: kube's defaults for ports and policy types. */
 import { child, items, setDefaultString } from '../defaults/fields.js';
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
+import { validateNetworkPolicy } from '../validation/networking.js';
 
 /**
  * SetDefaults_NetworkPolicy: TCP for every port; without policyTypes, a policy always governs Ingress and
@@ -18,4 +19,8 @@ export function defaultNetworkPolicy(obj: StoredObject): void {
   }
 }
 
-export const networkPolicyStrategy: ResourceStrategy = { defaults: defaultNetworkPolicy };
+export const networkPolicyStrategy: ResourceStrategy = {
+  validate: (obj) => validateNetworkPolicy(obj),
+  validateUpdate: (obj) => validateNetworkPolicy(obj),
+  defaults: defaultNetworkPolicy,
+};

@@ -3,6 +3,7 @@ import type { RoleBinding } from 'kubernetes-types/rbac/v1.js';
 import { age, AGE_COLUMN, column, NAME_COLUMN } from '../../printers/columns.js';
 import type { TableConvertor } from '../../table.js';
 import type { ResourceStrategy } from '../strategy.js';
+import { validateRoleBinding, validateRoleBindingUpdate } from '../validation/cluster.js';
 
 /** Users, groups and `namespace/name` service accounts, each joined with `, ` (other kinds are left out). */
 export function subjectCells(subjects: RoleBinding['subjects']): [string, string, string] {
@@ -34,4 +35,8 @@ export function bindingTable(what: string): TableConvertor {
   };
 }
 
-export const roleBindingStrategy: ResourceStrategy = { table: bindingTable('role binding') };
+export const roleBindingStrategy: ResourceStrategy = {
+  validate: (obj) => validateRoleBinding(obj, true),
+  validateUpdate: (obj, old) => validateRoleBindingUpdate(obj, old, true),
+  table: bindingTable('role binding'),
+};

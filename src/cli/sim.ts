@@ -1,0 +1,102 @@
+/**
+ * `k8ts sim --nodes N --kubeconfig <file>`: simulated nodes against any cluster (`k8ts up --sim-nodes N` runs
+ * the same simulator in-process). Options shared by both commands are declared once here.
+ */
+import { Command, Option } from 'commander';
+import type { Taint } from 'kubernetes-types/core/v1.js';
+import { Client } from '../client/client.js';
+import { transportFromKubeconfig } from '../client/https-transport.js';
+import { NodeSimulator, type SimulatorOptions } from '../sim/simulator.js';
+import { componentLogger } from '../util/log.js';
+import { parseDuration } from './duration.js';
+
+/** `key=value[:Effect]` as kubectl taint writes taints. */
+function parseTaint(spec: string): Taint {
+  const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(spec);
+  if (!m) throw new Error(`invalid taint ${JSON.stringify(spec)}: want key[=value]:NoSchedule|PreferNoSchedule|NoExecute`);
+  return { key: m[1]!, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3]! };
+}
+
+function parseLabels(spec: string): Record<string, string> {
+  return Object.fromEntries(
+    spec
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => {
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new Error(`invalid label ${JSON.stringify(kv)}: want key=value`);
+        return [kv.slice(0, eq), kv.slice(eq + 1)];
+      }),
+  );
+}
+
+/** Raw values of the simulator flags as commander hands them over. */
+export interface SimFlags {
+  simCpu: string;
+  simMemory: string;
+  simPods: number;
+  simZones: number;
+  simLabels?: string;
+  simTaints?: string[];
+  simPodStartDelay: string;
+  simNamePrefix: string;
+}
+
+/** Adds the flags that shape simulated nodes to a command. */
+export function addSimFlags(cmd: Command): Command {
+  return cmd
+    .option('--sim-cpu <quantity>', 'cpu capacity of each simulated node', '32')
+    .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '256Gi')
+    .addOption(new Option('--sim-pods <n>', 'pod capacity of each simulated node').default(110).argParser(Number))
+    .addOption(new Option('--sim-zones <n>', 'zones the simulated nodes spread over (topology.kubernetes.io/zone)').default(3).argParser(Number))
+    .option('--sim-labels <k=v,...>', 'extra labels on every simulated node')
+    .addOption(new Option('--sim-taints <key=value:Effect...>', 'taints on every simulated node').argParser((v: string, prev: string[] = []) => [...prev, v]))
+    .option('--sim-pod-start-delay <duration>', 'how long a pod bound to a simulated node takes to be Running and Ready', '1s')
+    .option('--sim-name-prefix <prefix>', 'simulated node names are <prefix><index>', 'sim-node-');
+}
+
+/** Simulator options from the flags; throws a message naming the bad flag. */
+export function simulatorOptions(count: number, flags: SimFlags): SimulatorOptions {
+  const named = <T>(flag: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      throw new Error(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  if (!Number.isInteger(count) || count < 0) throw new Error(`the node count must be a non-negative integer, not ${count}`);
+  return {
+    count,
+    namePrefix: flags.simNamePrefix,
+    cpu: flags.simCpu,
+    memory: flags.simMemory,
+    pods: flags.simPods,
+    zones: flags.simZones,
+    labels: named('--sim-labels', () => parseLabels(flags.simLabels ?? '')),
+    taints: named('--sim-taints', () => (flags.simTaints ?? []).map(parseTaint)),
+    podStartDelayMs: named('--sim-pod-start-delay', () => parseDuration(flags.simPodStartDelay)),
+  };
+}
+
+/** `k8ts sim`: runs until SIGINT/SIGTERM. */
+export async function sim(flags: SimFlags & { nodes: number; kubeconfig: string }): Promise<void> {
+  const log = componentLogger('sim');
+  let options: SimulatorOptions;
+  try {
+    options = simulatorOptions(flags.nodes, flags);
+  } catch (err) {
+    console.error(`k8ts: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+  const client = new Client(transportFromKubeconfig(flags.kubeconfig, { maxSockets: 64 }));
+  const simulator = new NodeSimulator(client, { ...options, logger: log });
+  const stop = async (): Promise<void> => {
+    await simulator.stop();
+    client.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  await simulator.start();
+  console.error(`k8ts: ${options.count} simulated nodes running; press Ctrl-C to stop`);
+}

@@ -1,0 +1,102 @@
+/**
+ * The controller manager (kube-controller-manager): builds the shared informers and the controllers on one
+ * client, lets every controller ask for its informers, starts the informers once, and runs each controller
+ * when its caches have synced. `k8ts up` runs it in-process over the in-process transport.
+ */
+import type { Logger } from 'pino';
+import type { Client } from '../client/client.js';
+import { Discovery } from '../client/discovery.js';
+import { SharedInformerFactory } from '../client/informer-factory.js';
+import { LeaderElector } from '../client/leader-election.js';
+import { componentLogger } from '../util/log.js';
+import type { ControllerContext, ManagedController } from './context.js';
+import { GarbageCollector } from './garbagecollector/garbagecollector.js';
+import { NamespaceController } from './namespace/namespace.js';
+import { RootCAPublisher } from './root-ca-publisher/root-ca-publisher.js';
+import { ServiceAccountsController } from './serviceaccount/serviceaccount.js';
+
+/** Every controller by its kube-controller-manager name, in start order. */
+export const CONTROLLERS: Record<string, (ctx: ControllerContext) => ManagedController> = {
+  namespace: (ctx) => new NamespaceController(ctx),
+  garbagecollector: (ctx) => new GarbageCollector(ctx),
+  'root-ca-cert-publisher': (ctx) => new RootCAPublisher(ctx),
+  serviceaccount: (ctx) => new ServiceAccountsController(ctx),
+};
+
+export interface ControllerManagerOptions {
+  client: Client;
+  /** The cluster CA certificate (PEM). */
+  rootCA: string;
+  logger?: Logger;
+  /** Controllers to run (default: all). */
+  controllers?: string[];
+  /**
+   * Run only while holding the kube-system/kube-controller-manager Lease, as this identity (for several
+   * controller managers against one apiserver). The all-in-one `k8ts up` has one and does not need it.
+   */
+  leaderElection?: { identity: string };
+}
+
+export class ControllerManager {
+  readonly informers: SharedInformerFactory;
+  private readonly controllers: ManagedController[];
+  private readonly log: Logger;
+  private readonly elector: LeaderElector | undefined;
+
+  constructor(opts: ControllerManagerOptions) {
+    this.log = opts.logger ?? componentLogger('controller-manager');
+    this.informers = new SharedInformerFactory(opts.client, { logger: this.log.child({ component: 'informers' }) });
+    const ctx: ControllerContext = {
+      client: opts.client,
+      informers: this.informers,
+      discovery: new Discovery(opts.client),
+      logger: this.log,
+      rootCA: opts.rootCA,
+    };
+    const names = opts.controllers ?? Object.keys(CONTROLLERS);
+    this.controllers = names.map((n) => {
+      const make = CONTROLLERS[n];
+      if (!make) throw new Error(`unknown controller ${n} (known: ${Object.keys(CONTROLLERS).join(', ')})`);
+      return make(ctx);
+    });
+    if (opts.leaderElection) {
+      this.elector = new LeaderElector(opts.client, {
+        namespace: 'kube-system',
+        name: 'kube-controller-manager',
+        identity: opts.leaderElection.identity,
+        logger: this.log.child({ component: 'leader-election' }),
+        onStartedLeading: () => void this.startControllers().catch((err: unknown) => this.log.error({ err }, 'controllers failed to start')),
+        // kube-controller-manager exits when it loses the lease; here the controllers stop.
+        onStoppedLeading: () => void this.stopControllers(),
+      });
+    }
+  }
+
+  /** Starts every controller (once leading, with leader election); resolves once they run or the campaign began. */
+  async start(): Promise<void> {
+    if (this.elector) {
+      this.elector.run();
+      return;
+    }
+    await this.startControllers();
+  }
+
+  private async startControllers(): Promise<void> {
+    const started = performance.now();
+    for (const c of this.controllers) await c.init();
+    this.informers.start();
+    await Promise.all(this.controllers.map((c) => c.run()));
+    this.log.info({ controllers: this.controllers.map((c) => c.name), ms: Math.round(performance.now() - started) }, 'controllers running');
+  }
+
+  /** Stops the workers (waiting a little for syncs in flight) and the informers, and leaves the election. */
+  async stop(): Promise<void> {
+    await this.elector?.stop();
+    await this.stopControllers();
+  }
+
+  private async stopControllers(): Promise<void> {
+    this.informers.shutdown();
+    await Promise.race([Promise.all(this.controllers.map((c) => c.stop())), new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+}
