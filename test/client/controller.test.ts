@@ -2,15 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Controller } from '../../src/client/controller.js';
+import { until } from '../helpers/wait.js';
 import { ItemExponentialFailureRateLimiter } from '../../src/client/rate-limiter.js';
-
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('Controller', () => {
   test('a failing sync is retried with growing backoff until it succeeds, then its backoff is forgotten', async () => {

@@ -12,18 +12,11 @@ import { inProcessTransport } from '../../src/client/in-process-transport.js';
 import { SharedInformerFactory } from '../../src/client/informer-factory.js';
 import { SharedInformer } from '../../src/client/informer.js';
 import type { KubeObject } from '../../src/client/types.js';
+import { until } from '../helpers/wait.js';
 import { startAPIServer, type Harness } from './harness.js';
 
 const CONFIGMAPS = BUILTIN_RESOURCES.find((r) => r.group === '' && r.resource === 'configmaps')!;
 const NAMESPACES = BUILTIN_RESOURCES.find((r) => r.group === '' && r.resource === 'namespaces')!;
-
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Records what a handler is told, as `type name[/detail]`. */
 function recorder() {

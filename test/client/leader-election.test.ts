@@ -4,17 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import { BUILTIN_RESOURCES } from '../../src/api/resources.js';
 import { LeaderElector } from '../../src/client/leader-election.js';
 import type { KubeObject } from '../../src/client/types.js';
+import { until } from '../helpers/wait.js';
 import { startAPIServer, type Harness } from './harness.js';
 
 const LEASES = BUILTIN_RESOURCES.find((r) => r.group === 'coordination.k8s.io' && r.resource === 'leases')!;
-
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('LeaderElector', () => {
   let h: Harness;

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { failed, manifest, ok } from '../helpers/kubectl-e2e.js';
+import { until } from '../helpers/wait.js';
 
 function pod(name: string, namespace: string, extra: { resources?: object; spec?: object } = {}): object {
   return {
@@ -16,14 +17,6 @@ function pod(name: string, namespace: string, extra: { resources?: object; spec?
     metadata: { name, namespace },
     spec: { containers: [{ name: 'app', image: 'busybox:1.36', ...(extra.resources ? { resources: extra.resources } : {}) }], ...(extra.spec ?? {}) },
   };
-}
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('admission plugins', () => {
@@ -64,13 +57,13 @@ describe('admission plugins', () => {
     ok(await k(['apply', '-f', '-'], manifest(pod('p1', 'rq', { resources: small }), pod('p2', 'rq', { resources: small }))));
     const err = failed(await k(['apply', '-f', '-'], manifest(pod('p3', 'rq', { resources: small }))));
     assert.match(err, /pods "p3" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2/);
-    await until(async () => /pods\s+2\s+2/.test(ok(await k(['describe', 'quota', 'q', '-n', 'rq']))), 'quota status to show 2 pods');
+    await until('quota status to show 2 pods', async () => /pods\s+2\s+2/.test(ok(await k(['describe', 'quota', 'q', '-n', 'rq']))));
     const described = ok(await k(['describe', 'quota', 'q', '-n', 'rq']));
     assert.match(described, /Resource\s+Used\s+Hard/);
     assert.match(described, /requests\.cpu\s+200m\s+1/);
     // Deleting a pod gives its room back.
     ok(await k(['delete', 'pod', 'p1', '-n', 'rq']));
-    await until(async () => /pods\s+1\s+2/.test(ok(await k(['describe', 'quota', 'q', '-n', 'rq']))), 'quota status to show 1 pod');
+    await until('quota status to show 1 pod', async () => /pods\s+1\s+2/.test(ok(await k(['describe', 'quota', 'q', '-n', 'rq']))));
     ok(await k(['apply', '-f', '-'], manifest(pod('p3', 'rq', { resources: small }))));
     // A pod that sets no cpu request cannot be counted against requests.cpu.
     ok(await k(['delete', 'pod', 'p3', '-n', 'rq']));

@@ -10,14 +10,7 @@ import type { Event as EventV1 } from 'kubernetes-types/events/v1.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { manifest, ok } from '../helpers/kubectl-e2e.js';
 import { tempDir } from '../helpers/tmp.js';
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { until } from '../helpers/wait.js';
 
 /** A core v1 event about `pod`, as a component would record it. */
 function coreEvent(name: string, pod: Pod, extra: Partial<Event> = {}): Event {
@@ -131,14 +124,14 @@ describe('--event-ttl', () => {
       const pod = JSON.parse(ok(await k(['get', 'pod', 'web', '-o', 'json']))) as Pod;
       ok(await k(['create', '-f', '-'], manifest(coreEvent('short', pod))));
       assert.equal(ok(await k(['get', 'event', 'short', '-o', 'jsonpath={.metadata.name}'])), 'short');
-      await until(async () => (await k(['get', 'event', 'short'])).code !== 0, 'the event to expire');
+      await until('the event to expire', async () => (await k(['get', 'event', 'short'])).code !== 0);
       assert.match((await k(['get', 'event', 'short'])).stderr, /events "short" not found/);
       // Written, then the server stops past its TTL: the restarted server expires it from what it recorded.
       ok(await k(['create', '-f', '-'], manifest(coreEvent('across-restart', pod))));
       await cluster.shutdown();
       await new Promise((r) => setTimeout(r, 3500));
       cluster = await startCluster({ dataDir: dir.path, args });
-      await until(async () => (await k(['get', 'event', 'across-restart'])).code !== 0, 'the event to expire after the restart', 5000);
+      await until('the event to expire after the restart', async () => (await k(['get', 'event', 'across-restart'])).code !== 0, 5000);
       // A fresh event is kept until its own TTL passes.
       ok(await k(['create', '-f', '-'], manifest(coreEvent('fresh', pod))));
       assert.equal(ok(await k(['get', 'event', 'fresh', '-o', 'jsonpath={.metadata.name}'])), 'fresh');

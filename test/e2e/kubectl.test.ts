@@ -15,15 +15,7 @@ import { parse as parseYAML } from 'yaml';
 import { KUBECTL, startCluster, type KubectlResult, type TestCluster } from '../helpers/cluster.js';
 import { configMap, failed, lines, manifest, ok } from '../helpers/kubectl-e2e.js';
 import { tempDir } from '../helpers/tmp.js';
-
-/** Polls `check` until it holds (the watch test waits on a child's output this way). */
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../helpers/wait.js';
 
 /** Splits a stream of concatenated JSON objects (kubectl's `-w -o json`) into the complete ones. */
 function jsonObjects(text: string): unknown[] {
@@ -294,7 +286,7 @@ describe('kubectl against k8ts up', () => {
     const exited = new Promise<void>((resolve) => watcher.on('exit', () => resolve()));
     type WatchEvent = { type: string; object: ConfigMap };
     const events = (): WatchEvent[] => (jsonObjects(out) as WatchEvent[]).filter((e) => e.object.metadata?.name === 'watched');
-    const waitFor = (type: string): Promise<void> => until(() => events().some((e) => e.type === type), `${type} (stdout: ${out}, stderr: ${err})`);
+    const waitFor = (type: string): Promise<boolean> => until(`${type} (stdout: ${out}, stderr: ${err})`, () => events().some((e) => e.type === type));
     try {
       await create('watch', manifest(configMap('watched', { data: { v: '1' } })));
       // Seen once kubectl has listed; later changes reach it through the watch, from that list's resourceVersion.

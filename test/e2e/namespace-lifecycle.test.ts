@@ -13,16 +13,7 @@ import { APIClient } from '../helpers/api-client.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { failed, manifest, ok } from '../helpers/kubectl-e2e.js';
 import { inParallel } from '../helpers/parallel.js';
-
-async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../helpers/wait.js';
 
 describe('namespace lifecycle', () => {
   let cluster: TestCluster;

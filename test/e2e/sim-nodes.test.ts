@@ -10,16 +10,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeList, Pod } from 'kubernetes-types/core/v1.js';
 import { k8tsBin, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { manifest, ok } from '../helpers/kubectl-e2e.js';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../helpers/wait.js';
 
 const pod = (name: string, nodeName: string, extra: { annotations?: Record<string, string>; restartPolicy?: string } = {}): Pod => ({
   apiVersion: 'v1',

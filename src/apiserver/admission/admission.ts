@@ -5,6 +5,7 @@
 import type { UserInfo } from '../auth/authenticator.js';
 import type { ResourceInfo } from '../../api/registry.js';
 import { qualifiedResource, StatusError, type GroupResource } from '../../apimachinery/status.js';
+import type { StatusCause } from 'kubernetes-types/meta/v1.js';
 import type { StoredObject } from '../registry/strategy.js';
 import type { CachedObject } from '../../storage/cacher/cacher.js';
 
@@ -89,8 +90,8 @@ function admissionName(attrs: AdmissionAttributes): string {
   return meta?.name || meta?.generateName || 'Unknown';
 }
 
-/** A 403 `<resource> "<name>" is forbidden: <why>` (admission.NewForbidden). */
-export function admissionForbidden(attrs: AdmissionAttributes, why: string): StatusError {
+/** A 403 `<resource> "<name>" is forbidden: <why>` (admission.NewForbidden), with `causes` when given. */
+export function admissionForbidden(attrs: AdmissionAttributes, why: string, causes?: StatusCause[]): StatusError {
   const gr = { group: attrs.resource.group, resource: attrs.resource.resource };
   const name = admissionName(attrs);
   return new StatusError({
@@ -100,7 +101,7 @@ export function admissionForbidden(attrs: AdmissionAttributes, why: string): Sta
     status: 'Failure',
     message: `${qualifiedResource(gr)} "${name}" is forbidden: ${why}`,
     reason: 'Forbidden',
-    details: { name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource },
+    details: { name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource, ...(causes ? { causes } : {}) },
     code: 403,
   });
 }

@@ -2,8 +2,8 @@
  * NamespaceLifecycle: objects may only be created in a namespace that exists and is not being terminated,
  * and the namespaces the system needs may not be deleted.
  */
-import { forbidden, notFound, qualifiedResource, StatusError } from '../../apimachinery/status.js';
-import type { AdmissionAttributes, AdmissionPlugin } from './admission.js';
+import { forbidden, notFound, type StatusError } from '../../apimachinery/status.js';
+import { admissionForbidden, type AdmissionAttributes, type AdmissionPlugin } from './admission.js';
 
 /** The namespaces `k8ts up` creates and keeps. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
@@ -42,22 +42,7 @@ export class NamespaceLifecycle implements AdmissionPlugin {
  * admission.NewForbidden does before names are generated) with a NamespaceTerminating cause.
  */
 function namespaceTerminating(attrs: AdmissionAttributes): StatusError {
-  const gr = { group: attrs.resource.group, resource: attrs.resource.resource };
-  const name = attrs.name || attrs.object?.metadata?.generateName || 'Unknown';
-  const why = `unable to create new content in namespace ${attrs.namespace} because it is being terminated`;
-  return new StatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `${qualifiedResource(gr)} "${name}" is forbidden: ${why}`,
-    reason: 'Forbidden',
-    details: {
-      name,
-      ...(gr.group ? { group: gr.group } : {}),
-      kind: gr.resource,
-      causes: [{ reason: 'NamespaceTerminating', message: `namespace ${attrs.namespace} is being terminated`, field: 'metadata.namespace' }],
-    },
-    code: 403,
-  });
+  return admissionForbidden(attrs, `unable to create new content in namespace ${attrs.namespace} because it is being terminated`, [
+    { reason: 'NamespaceTerminating', message: `namespace ${attrs.namespace} is being terminated`, field: 'metadata.namespace' },
+  ]);
 }
