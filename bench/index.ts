@@ -5,10 +5,12 @@
 import { printTable, writeResults, type BenchRow, type Check } from './report.js';
 import { storageBench } from './storage.js';
 import { apiserverBench } from './apiserver.js';
+import { schedulerBench } from './scheduler.js';
 
 const suites: Record<string, (log: (s: string) => void) => Promise<{ rows: BenchRow[]; checks: Check[] }>> = {
   storage: storageBench,
   apiserver: apiserverBench,
+  scheduler: schedulerBench,
 };
 
 const wanted = process.argv.slice(2);

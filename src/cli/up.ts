@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APIServer } from '../apiserver/server.js';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, parseCIDR, parsePortRange } from '../apiserver/registry/core/service-allocator.js';
@@ -16,10 +16,14 @@ import { ControllerManager } from '../controllers/manager.js';
 import { parseDuration } from './duration.js';
 import { simulatorOptions, type SimFlags } from './sim.js';
 import { NodeSimulator, type SimulatorOptions } from '../sim/simulator.js';
+import { SchedulerApp } from '../scheduler/app.js';
+import { parseSchedulerConfig } from '../scheduler/config.js';
 
 export interface UpOptions extends SimFlags {
   /** `--sim-nodes`: simulated nodes run in-process (0: none). */
   simNodes: number;
+  /** `--scheduler-config`: a KubeSchedulerConfiguration file. */
+  schedulerConfig?: string;
   dataDir: string;
   datastore?: string;
   port: number;
@@ -35,7 +39,7 @@ export interface UpOptions extends SimFlags {
 }
 
 /** Components `k8ts up` runs; each can be switched off with `--disable`. More join as they land. */
-export const COMPONENTS = ['compactor', 'controller-manager'] as const;
+export const COMPONENTS = ['compactor', 'controller-manager', 'scheduler'] as const;
 
 /**
  * `k8ts up`: brings up every component on this machine: the datastore (SQLite under the data dir, or etcd),
@@ -62,6 +66,16 @@ export async function up(opts: UpOptions): Promise<void> {
     if (opts.eventTtl !== undefined) eventTTLSeconds = parseDuration(opts.eventTtl) / 1000;
   } catch (err) {
     fail(`--event-ttl: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let schedulerConfig: string | undefined;
+  try {
+    if (opts.schedulerConfig) {
+      schedulerConfig = await readFile(opts.schedulerConfig, 'utf8');
+      // Checked now, so a bad file stops `up` with its message instead of a scheduler that never runs.
+      parseSchedulerConfig(schedulerConfig);
+    }
+  } catch (err) {
+    fail(`--scheduler-config: ${err instanceof Error ? err.message : String(err)}`);
   }
   let simulation: SimulatorOptions | undefined;
   try {
@@ -110,12 +124,14 @@ export async function up(opts: UpOptions): Promise<void> {
   });
   let controllerManager: ControllerManager | undefined;
   let simulator: NodeSimulator | undefined;
+  let scheduler: SchedulerApp | undefined;
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
     await simulator?.stop();
+    await scheduler?.stop();
     await controllerManager?.stop();
     await apiserver.shutdown();
     await compactor.stop();
@@ -137,6 +153,17 @@ export async function up(opts: UpOptions): Promise<void> {
     controllerManager = new ControllerManager({ client: new Client(inProcessTransport(loopback)), rootCA: pki.ca.cert, logger: componentLogger('controller-manager') });
     const manager = controllerManager;
     void manager.start().catch((err: unknown) => log.error({ err }, 'controller manager failed to start'));
+  }
+  if (!opts.disable.includes('scheduler')) {
+    const loopback = apiserver.loopbackServer({ name: 'system:kube-scheduler', groups: ['system:masters', 'system:authenticated'] });
+    scheduler = new SchedulerApp({
+      client: new Client(inProcessTransport(loopback, { maxSockets: 64 })),
+      ...(schedulerConfig !== undefined ? { config: schedulerConfig } : {}),
+      metricsRegistry: apiserver.metrics.registry,
+      logger: componentLogger('scheduler'),
+    });
+    const s = scheduler;
+    void s.start().catch((err: unknown) => log.error({ err }, 'scheduler failed to start'));
   }
   if (simulation) {
     const loopback = apiserver.loopbackServer({ name: 'system:node-simulator', groups: ['system:masters', 'system:authenticated'] });
