@@ -5,141 +5,17 @@
  * Environment: K8TS_BENCH_BACKENDS=sqlite,etcd chooses backends; K8TS_BENCH_CPU_PROF=<dir> runs the server
  * with `node --cpu-prof` and leaves its profile there; K8TS_BENCH_FILL=<n> changes the 100,000 of the RSS step.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { get as httpsGet } from 'node:https';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { startEtcd } from '../test/helpers/etcd-server.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import type { ClientReport, StepTiming } from './apiserver-client.js';
 import { percentile, type BenchRow, type Check } from './report.js';
+import { rssMB, runClient, startServer, type RunningServer } from './server.js';
 
-const k8tsBin = fileURLToPath(new URL('../../bin/k8ts.js', import.meta.url));
 const clientScript = fileURLToPath(new URL('./apiserver-client.js', import.meta.url));
-const READY_TIMEOUT_MS = 30_000;
-
-interface RunningServer {
-  proc: ChildProcess;
-  pid: number;
-  kubeconfig: string;
-  /** Spawn to the first `/readyz` 200 "ok", polled every 10 ms. */
-  readyMs: number;
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const srv: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
-/** One `/readyz` probe: true on 200 "ok". No pool and no CA check: the CA may not exist yet. */
-function readyz(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = httpsGet({ host: '127.0.0.1', port, path: '/readyz', agent: false, rejectUnauthorized: false, timeout: 1000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(res.statusCode === 200 && body === 'ok'));
-      res.on('error', () => resolve(false));
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
-}
-
-/** RSS of a process in MB (VmRSS, or another /proc/<pid>/status field). */
-function rssMB(pid: number, field = 'VmRSS'): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(m[1]) / 1024;
-}
-
-/** Spawns `k8ts up` on a port chosen here (so /readyz can be polled from the first moment). */
-async function startServer(dataDir: string, args: string[]): Promise<RunningServer> {
-  const port = await freePort();
-  const prof = process.env.K8TS_BENCH_CPU_PROF;
-  const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
-  let stderr = '';
-  const t0 = performance.now();
-  const proc = spawn(process.execPath, [...nodeArgs, k8tsBin, 'up', '--data-dir', dataDir, '--port', String(port), ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'warn' },
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  let announced = false;
-  proc.stderr!.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-20_000);
-    if (/apiserver ready at/.test(stderr)) announced = true;
-  });
-  let readyMs = NaN;
-  for (;;) {
-    const tick = performance.now();
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`k8ts up exited (${proc.exitCode ?? proc.signalCode}): ${stderr}`);
-    if (tick - t0 > READY_TIMEOUT_MS) throw new Error(`k8ts up not ready in ${READY_TIMEOUT_MS} ms: ${stderr}`);
-    if (await readyz(port)) {
-      readyMs = performance.now() - t0;
-      break;
-    }
-    const wait = 10 - (performance.now() - tick);
-    if (wait > 0) await sleep(wait);
-  }
-  // The kubeconfig is written just after the server starts answering.
-  while (!announced) {
-    if (performance.now() - t0 > READY_TIMEOUT_MS) throw new Error(`k8ts up never said it was ready: ${stderr}`);
-    await sleep(5);
-  }
-  return {
-    proc,
-    pid: proc.pid!,
-    kubeconfig: join(dataDir, 'admin.kubeconfig'),
-    readyMs,
-    stderr: () => stderr,
-    stop: async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Runs the client process in `mode` and resolves to its report. */
-function runClient(mode: string, server: RunningServer, log: (s: string) => void, extra: string[] = []): Promise<ClientReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [clientScript, mode, server.kubeconfig, String(server.pid), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let errText = '';
-    child.stdout!.on('data', (c: Buffer) => out.push(c));
-    child.stderr!.on('data', (c: Buffer) => {
-      errText = (errText + c.toString()).slice(-20_000);
-      for (const line of c.toString().split('\n')) if (line.trim()) log(`  client: ${line}`);
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) {
-        reject(new Error(`client (${mode}) exited ${code}: ${errText}\nserver stderr: ${server.stderr().slice(-4000)}`));
-        return;
-      }
-      try {
-        resolve(JSON.parse(Buffer.concat(out).toString()) as ClientReport);
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
-}
 
 type Results = Record<string, BenchRow>;
 
@@ -166,7 +42,7 @@ async function measure(backend: string, args: string[], rows: BenchRow[], log: (
     row('idle RSS', rssMB(server.pid), 'MB', { note: 'VmRSS right after ready' });
 
     log(`${backend}: workload`);
-    const work = await runClient('workload', server, log);
+    const work = await runClient<ClientReport>(clientScript, 'workload', server, log);
     const prof = process.env.K8TS_BENCH_CPU_PROF;
     if (prof) writeFileSync(join(prof, `client-${backend}-workload.json`), JSON.stringify(work));
     const step = (name: string): StepTiming => {
@@ -197,7 +73,7 @@ async function measure(backend: string, args: string[], rows: BenchRow[], log: (
 
     const fillCount = Number(process.env.K8TS_BENCH_FILL ?? 100_000);
     log(`${backend}: ${fillCount} small configmaps`);
-    const filled = await runClient('fill', server, log, [String(fillCount)]);
+    const filled = await runClient<ClientReport>(clientScript, 'fill', server, log, [String(fillCount)]);
     rateRow(`fill ${fillCount} configmaps`, filled.steps[0]!, '64 clients');
     row(`RSS with ${fillCount / 1000}k objects`, rssMB(server.pid), 'MB', {
       note: `VmRSS after the fill (+ ~5k configmaps of the workload), peak VmHWM ${rssMB(server.pid, 'VmHWM').toFixed(0)} MB`,

@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- scheduler`: the scheduler in process (no HTTP): scheduling cycles per second on 5,000 nodes
+ * `npm run bench -- scheduler`: the scheduler, then end to end against the real `k8ts up` (endToEnd below); first
+ * in process (no HTTP): scheduling cycles per second on 5,000 nodes
  * (32 cpu, 256Gi, 110 pods, 3 zones) already running 10,000 pods, for plain pods, pods with required
  * anti-affinity on the hostname, and pods spread over zones (maxSkew 1, DoNotSchedule). The binder is an
  * in-memory fake that confirms each binding as the informer would.
@@ -8,10 +9,16 @@
  * K8TS_BENCH_SCHED_CASES=plain,anti-affinity,topology spread,replicaset pods picks cases. The last case (pods
  * owned by ReplicaSets, so kube's default zone/host spreading scores them) has no target in the issue.
  */
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
+import { tempDir } from '../test/helpers/tmp.js';
+import type { SchedulerE2EReport } from './scheduler-client.js';
+import { rssMB, runClient, startServer, type RunningServer } from './server.js';
 import { percentile, type BenchRow, type Check } from './report.js';
+
+const schedulerClient = fileURLToPath(new URL('./scheduler-client.js', import.meta.url));
 
 const NODES = Number(process.env.K8TS_BENCH_SCHED_NODES ?? 5000);
 const EXISTING = Number(process.env.K8TS_BENCH_SCHED_EXISTING ?? 10_000);
@@ -134,5 +141,34 @@ export async function schedulerBench(log: (s: string) => void): Promise<{ rows: 
     const target = targets[kind];
     if (target !== undefined) checks.push({ target: `in process ${kind} >= ${target.toLocaleString('en-US')} pods/s`, actual: `${r.perSecond.toFixed(0)}/s (${r.bound}/${count} bound)`, ok: r.perSecond >= target && r.bound === count });
   }
+  await endToEnd(rows, checks, log);
   return { rows, checks };
+}
+
+/**
+ * The end-to-end cases: the real `k8ts up` (scheduler and controllers in-process), nodes and pods created by a
+ * separate client process over HTTPS (bench/scheduler-client.ts). K8TS_BENCH_SCHED_E2E=500x5000,5000x10000
+ * chooses the nodes x pods cases ("" skips them).
+ */
+async function endToEnd(rows: BenchRow[], checks: Check[], log: (s: string) => void): Promise<void> {
+  const cases = (process.env.K8TS_BENCH_SCHED_E2E ?? '500x5000,5000x10000').split(',').filter(Boolean).map((c) => c.split('x').map(Number) as [number, number]);
+  const targets: Record<string, number> = { '500x5000': 600, '5000x10000': 250 };
+  for (const [nodes, pods] of cases) {
+    const dir = await tempDir('k8ts-bench-sched-');
+    let server: RunningServer | undefined;
+    try {
+      server = await startServer(dir.path, []);
+      log(`end to end: ${nodes} nodes, ${pods} pods`);
+      const r = await runClient<SchedulerE2EReport>(schedulerClient, 'e2e', server, log, [String(nodes), String(pods)]);
+      const perSecond = (pods / r.allBoundMs) * 1000;
+      const step = `end to end ${nodes} nodes / ${pods} pods`;
+      rows.push({ suite: 'scheduler', backend: 'k8ts up (sqlite)', step, value: perSecond, unit: 'pods/s', note: `all bound ${(r.allBoundMs / 1000).toFixed(1)} s after the first create; creates took ${(r.createMs / 1000).toFixed(1)} s; server CPU ${(r.serverCpuMs / 1000).toFixed(1)} s; RSS ${rssMB(server.pid).toFixed(0)} MB` });
+      rows.push({ suite: 'scheduler', backend: 'k8ts up (sqlite)', step: `register ${nodes} nodes + leases`, value: (nodes / r.registerMs) * 1000, unit: 'nodes/s' });
+      const target = targets[`${nodes}x${pods}`];
+      if (target !== undefined) checks.push({ target: `end to end ${nodes} nodes / ${pods} pods >= ${target} pods/s`, actual: `${perSecond.toFixed(0)}/s`, ok: perSecond >= target });
+    } finally {
+      await server?.stop();
+      await dir.remove();
+    }
+  }
 }

@@ -39,7 +39,8 @@ describe('events', () => {
   before(async () => {
     cluster = await startCluster();
     ok(await k(['create', 'namespace', 'ev']));
-    ok(await k(['run', 'web', '--image=busybox:1.36', '-n', 'ev']));
+    // On a node already, as a pod the kubelet reports about is (so the scheduler has nothing to say about it).
+    ok(await k(['run', 'web', '--image=busybox:1.36', '-n', 'ev', '--overrides={"spec":{"nodeName":"node-1"}}']));
     pod = JSON.parse(ok(await k(['get', 'pod', 'web', '-n', 'ev', '-o', 'json']))) as Pod;
     ok(await k(['create', '-f', '-'], manifest(coreEvent('web.pulled', pod))));
     ok(await k(['create', '-f', '-'], manifest(coreEvent('web.backoff', pod, { reason: 'BackOff', type: 'Warning', message: 'Back-off restarting failed container', count: 4 }))));

@@ -1,0 +1,136 @@
+/**
+ * The client side of the end-to-end cases of `npm run bench -- scheduler`, run as its own process so the load
+ * generator does not share the server's event loop. It registers N fake nodes (32 cpu, 256Gi, 110 pods, 3
+ * zones) and renews their Leases every 10 s as kubelets would, then creates P pods (100m / 128Mi, 50 label
+ * sets) from 32 concurrent clients over HTTPS, and measures from the first create until a watch has seen every
+ * pod bound. Prints one JSON report on stdout; progress on stderr.
+ *
+ *   node dist/bench/scheduler-client.js e2e <kubeconfig> <server pid> <nodes> <pods>
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { BUILTIN_RESOURCES } from '../src/api/resources.js';
+import { Client } from '../src/client/client.js';
+import { transportFromKubeconfig } from '../src/client/https-transport.js';
+import type { KubeObject, ResourceRef } from '../src/client/types.js';
+import { inParallel } from '../test/helpers/parallel.js';
+
+export interface SchedulerE2EReport {
+  nodes: number;
+  pods: number;
+  registerMs: number;
+  createMs: number;
+  /** First create to the last pod seen bound. */
+  allBoundMs: number;
+  serverCpuMs: number;
+}
+
+const CLIENTS = 32;
+const LABEL_SETS = 50;
+const [, , mode, kubeconfig, serverPid, nodeArg, podArg] = process.argv;
+const NODES = Number(nodeArg);
+const PODS = Number(podArg);
+
+const ref = (group: string, resource: string): ResourceRef => BUILTIN_RESOURCES.find((r) => r.group === group && r.resource === resource)!;
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+function serverCpuMs(): number {
+  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+const microNow = (): string => new Date().toISOString().replace('Z', '000Z');
+
+function node(i: number): Node {
+  const name = `bench-node-${i}`;
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const resources = { cpu: '32', memory: '256Gi', pods: '110' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': `zone-${i % 3}`, 'kubernetes.io/os': 'linux' } },
+    status: {
+      capacity: resources,
+      allocatable: resources,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: now, lastTransitionTime: now }],
+    },
+  };
+}
+
+function pod(ns: string, i: number): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `pod-${i}`, namespace: ns, labels: { app: `set-${i % LABEL_SETS}` } },
+    spec: { containers: [{ name: 'app', image: 'registry.local/app:1', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+  };
+}
+
+async function e2e(): Promise<SchedulerE2EReport> {
+  const client = new Client(transportFromKubeconfig(kubeconfig!, { maxSockets: CLIENTS * 2 }));
+  const nodes = client.resource<Node & KubeObject>(ref('', 'nodes'));
+  const leases = client.resource<Lease & KubeObject>(ref('coordination.k8s.io', 'leases')).namespace('kube-node-lease');
+  const lease = (i: number): Lease & KubeObject =>
+    ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: `bench-node-${i}`, namespace: 'kube-node-lease' }, spec: { holderIdentity: `bench-node-${i}`, leaseDurationSeconds: 40, renewTime: microNow() } }) as Lease & KubeObject;
+  const t0 = performance.now();
+  await inParallel(NODES, CLIENTS, async (i) => {
+    await nodes.create(node(i) as Node & KubeObject);
+    await leases.create(lease(i));
+  });
+  const registerMs = performance.now() - t0;
+  log(`${NODES} nodes and leases registered in ${registerMs.toFixed(0)} ms`);
+  // Kubelets renew every 10 s: spread the renewals over the interval.
+  let next = 0;
+  const renewer = setInterval(() => {
+    const batch = Math.ceil(NODES / 100);
+    for (let k = 0; k < batch; k++) {
+      const i = next++ % NODES;
+      void leases.update(lease(i)).catch(() => undefined);
+    }
+  }, 100);
+
+  const ns = `sched-bench-${Date.now()}`;
+  await client.resource(ref('', 'namespaces')).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as KubeObject);
+  const pods = client.resource<Pod & KubeObject>(ref('', 'pods')).namespace(ns);
+  const listed = await pods.list({ limit: 1 });
+  const bound = new Set<string>();
+  let allBound: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (allBound = resolve));
+  let lastBoundAt = 0;
+  const watch = await pods.watch({ resourceVersion: listed.metadata?.resourceVersion ?? '0' });
+  void (async () => {
+    for await (const ev of watch) {
+      const p = ev.object as Pod;
+      if ((ev.type === 'ADDED' || ev.type === 'MODIFIED') && p.spec?.nodeName && !bound.has(p.metadata!.name!)) {
+        bound.add(p.metadata!.name!);
+        if (bound.size % 1000 === 0) log(`${bound.size} pods bound`);
+        if (bound.size === PODS) {
+          lastBoundAt = performance.now();
+          allBound();
+        }
+      }
+    }
+  })();
+  const cpu0 = serverCpuMs();
+  const start = performance.now();
+  await inParallel(PODS, CLIENTS, async (i) => {
+    await pods.create(pod(ns, i) as Pod & KubeObject);
+  });
+  const createMs = performance.now() - start;
+  log(`${PODS} pods created in ${createMs.toFixed(0)} ms`);
+  await done;
+  const report: SchedulerE2EReport = { nodes: NODES, pods: PODS, registerMs, createMs, allBoundMs: lastBoundAt - start, serverCpuMs: serverCpuMs() - cpu0 };
+  clearInterval(renewer);
+  watch.stop();
+  client.close();
+  return report;
+}
+
+if (mode !== 'e2e') {
+  log(`unknown mode ${mode}`);
+  process.exit(2);
+}
+process.stdout.write(JSON.stringify(await e2e()));
+process.exit(0);
