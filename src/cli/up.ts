@@ -12,6 +12,7 @@ import type { Store } from '../storage/interface.js';
 import { componentLogger } from '../util/log.js';
 import { Client } from '../client/client.js';
 import { inProcessTransport } from '../client/in-process-transport.js';
+import { SharedInformerFactory } from '../client/informer-factory.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { parseDuration } from './duration.js';
 import { simulatorOptions, type SimFlags } from './sim.js';
@@ -125,6 +126,7 @@ export async function up(opts: UpOptions): Promise<void> {
   let controllerManager: ControllerManager | undefined;
   let simulator: NodeSimulator | undefined;
   let scheduler: SchedulerApp | undefined;
+  let informers: SharedInformerFactory | undefined;
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) return;
@@ -133,6 +135,7 @@ export async function up(opts: UpOptions): Promise<void> {
     await simulator?.stop();
     await scheduler?.stop();
     await controllerManager?.stop();
+    informers?.shutdown();
     await apiserver.shutdown();
     await compactor.stop();
     await store.close();
@@ -147,17 +150,20 @@ export async function up(opts: UpOptions): Promise<void> {
     fail(`apiserver: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (!opts.disable.includes('compactor')) compactor.start();
+  // In-process components reach the apiserver as their users would over HTTPS, through the same request
+  // pipeline without TLS; they share one informer factory, so each resource is listed, watched and held once.
+  const inProcessClient = (user: string): Client =>
+    new Client(inProcessTransport(apiserver.loopbackServer({ name: user, groups: ['system:masters', 'system:authenticated'] }), { maxSockets: 64 }));
+  informers = new SharedInformerFactory(inProcessClient('system:k8ts-informers'), { logger: componentLogger('informers') });
   if (!opts.disable.includes('controller-manager')) {
-    // In-process, as the cluster admin would be: the same request pipeline as HTTPS, without TLS.
-    const loopback = apiserver.loopbackServer({ name: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] });
-    controllerManager = new ControllerManager({ client: new Client(inProcessTransport(loopback)), rootCA: pki.ca.cert, logger: componentLogger('controller-manager') });
+    controllerManager = new ControllerManager({ client: inProcessClient('system:kube-controller-manager'), informers, rootCA: pki.ca.cert, logger: componentLogger('controller-manager') });
     const manager = controllerManager;
     void manager.start().catch((err: unknown) => log.error({ err }, 'controller manager failed to start'));
   }
   if (!opts.disable.includes('scheduler')) {
-    const loopback = apiserver.loopbackServer({ name: 'system:kube-scheduler', groups: ['system:masters', 'system:authenticated'] });
     scheduler = new SchedulerApp({
-      client: new Client(inProcessTransport(loopback, { maxSockets: 64 })),
+      client: inProcessClient('system:kube-scheduler'),
+      informers,
       ...(schedulerConfig !== undefined ? { config: schedulerConfig } : {}),
       metricsRegistry: apiserver.metrics.registry,
       logger: componentLogger('scheduler'),
@@ -166,8 +172,7 @@ export async function up(opts: UpOptions): Promise<void> {
     void s.start().catch((err: unknown) => log.error({ err }, 'scheduler failed to start'));
   }
   if (simulation) {
-    const loopback = apiserver.loopbackServer({ name: 'system:node-simulator', groups: ['system:masters', 'system:authenticated'] });
-    simulator = new NodeSimulator(new Client(inProcessTransport(loopback, { maxSockets: 64 })), { ...simulation, logger: componentLogger('sim') });
+    simulator = new NodeSimulator(inProcessClient('system:node-simulator'), { ...simulation, informers, logger: componentLogger('sim') });
     // The nodes are registered before `ready` is printed, so a client that waits for it finds them.
     await simulator.start();
   }

@@ -31,6 +31,18 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   logger?: Logger;
   /** Page size of the lists (default 500). */
   pageSize?: number;
+  /**
+   * Applied to every object before it is stored and handed to handlers (client-go's SetTransform). The default
+   * drops metadata.managedFields, which no controller reads and which would take much of the cache's memory,
+   * as kube's components do; pass `(o) => o` to keep everything.
+   */
+  transform?: (obj: T) => T;
+}
+
+/** The default transform: an object without its managedFields. */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
 }
 
 const MIN_BACKOFF_MS = 100;
@@ -157,6 +169,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     if (this.stopped) return;
     const initial = !this.synced;
     const before = new Map(this.indexer.keys().map((k) => [k, this.indexer.get(k)!]));
+    const transform = this.opts.transform ?? stripManagedFields;
+    list.items = list.items.map(transform);
     this.indexer.replace(list.items);
     for (const obj of list.items) {
       const key = metaNamespaceKey(obj);
@@ -187,7 +201,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     try {
       for await (const ev of watch) {
         if (ev.type === 'ERROR') throw new APIError({ ...ev.object, code: ev.object.code ?? 500 });
-        const obj = ev.object;
+        const obj = ev.type === 'BOOKMARK' ? ev.object : (this.opts.transform ?? stripManagedFields)(ev.object);
         const rv = obj.metadata?.resourceVersion;
         if (ev.type === 'BOOKMARK') {
           if (rv) this.lastRV = rv;

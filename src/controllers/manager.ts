@@ -35,17 +35,24 @@ export interface ControllerManagerOptions {
    * controller managers against one apiserver). The all-in-one `k8ts up` has one and does not need it.
    */
   leaderElection?: { identity: string };
+  /**
+   * Informers shared with the process's other components (`k8ts up` gives the scheduler, the controllers and
+   * simulated nodes one factory, so each resource is listed, watched and held once); their owner stops them.
+   */
+  informers?: SharedInformerFactory;
 }
 
 export class ControllerManager {
   readonly informers: SharedInformerFactory;
+  private readonly ownsInformers: boolean;
   private readonly controllers: ManagedController[];
   private readonly log: Logger;
   private readonly elector: LeaderElector | undefined;
 
   constructor(opts: ControllerManagerOptions) {
     this.log = opts.logger ?? componentLogger('controller-manager');
-    this.informers = new SharedInformerFactory(opts.client, { logger: this.log.child({ component: 'informers' }) });
+    this.ownsInformers = !opts.informers;
+    this.informers = opts.informers ?? new SharedInformerFactory(opts.client, { logger: this.log.child({ component: 'informers' }) });
     const ctx: ControllerContext = {
       client: opts.client,
       informers: this.informers,
@@ -96,7 +103,7 @@ export class ControllerManager {
   }
 
   private async stopControllers(): Promise<void> {
-    this.informers.shutdown();
+    if (this.ownsInformers) this.informers.shutdown();
     await Promise.race([Promise.all(this.controllers.map((c) => c.stop())), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 }

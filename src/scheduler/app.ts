@@ -33,6 +33,8 @@ export interface SchedulerAppOptions {
   metricsRegistry?: Registry;
   /** Hold the kube-system/kube-scheduler Lease before scheduling (default true). */
   leaderElect?: boolean;
+  /** Informers shared with the process's other components (their owner stops them); its own otherwise. */
+  informers?: SharedInformerFactory;
   logger?: Logger;
 }
 
@@ -54,7 +56,7 @@ export class SchedulerApp {
 
   constructor(private readonly opts: SchedulerAppOptions) {
     this.log = opts.logger ?? componentLogger('scheduler');
-    this.informers = new SharedInformerFactory(opts.client);
+    this.informers = opts.informers ?? new SharedInformerFactory(opts.client);
     this.recorder = new EventRecorder(opts.client, 'default-scheduler', hostname(), this.log);
     const pdbs = this.informers.informerFor<Obj<PodDisruptionBudget>>(ref('policy', 'v1', 'poddisruptionbudgets'));
     const services = this.informers.informerFor<Obj<Service>>(ref('', 'v1', 'services'));
@@ -128,7 +130,7 @@ export class SchedulerApp {
   async stop(): Promise<void> {
     this.scheduler.stop();
     await this.elector?.stop();
-    this.informers.shutdown();
+    if (!this.opts.informers) this.informers.shutdown();
     await this.running;
   }
 

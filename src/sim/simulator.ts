@@ -12,6 +12,7 @@ import { BUILTIN_RESOURCES } from '../api/resources.js';
 import type { Client } from '../client/client.js';
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { SharedInformer } from '../client/informer.js';
+import type { SharedInformerFactory } from '../client/informer-factory.js';
 import type { KubeObject, ResourceRef } from '../client/types.js';
 import { componentLogger } from '../util/log.js';
 import {
@@ -37,6 +38,8 @@ export interface SimulatorOptions extends Partial<SimNodeOptions> {
   nodeStatusIntervalMs?: number;
   /** Concurrent requests while registering nodes. */
   concurrency?: number;
+  /** Informers shared with the process's other components (their owner stops them); its own pod informer otherwise. */
+  informers?: SharedInformerFactory;
   logger?: Logger;
 }
 
@@ -132,13 +135,17 @@ export class NodeSimulator {
       registered++;
       if (registered % 1000 === 0) this.log.info({ registered, of: this.opts.count }, 'registering simulated nodes');
     });
-    this.podInformer = new SharedInformer<PodObject>(this.client.resource<PodObject>(ref('pods')), { fieldSelector: 'spec.nodeName!=', logger: this.log });
+    // Shared, it is everyone's pod informer (handlers skip pods on other nodes); alone, it watches bound pods only.
+    this.podInformer = this.simOpts.informers
+      ? this.simOpts.informers.informerFor<PodObject>(ref('pods'))
+      : new SharedInformer<PodObject>(this.client.resource<PodObject>(ref('pods')), { fieldSelector: 'spec.nodeName!=', logger: this.log });
     this.podInformer.addEventHandler({
       onAdd: (pod) => this.syncPod(pod),
       onUpdate: (_old, pod) => this.syncPod(pod),
       onDelete: (pod) => this.forgetPod(pod),
     });
-    this.podInformer.run();
+    if (this.simOpts.informers) this.simOpts.informers.start();
+    else this.podInformer.run();
     this.startHeartbeats(nodes, leases);
     this.log.info({ nodes: this.opts.count, ms: Math.round(performance.now() - started) }, 'simulated nodes registered');
   }
@@ -148,7 +155,7 @@ export class NodeSimulator {
     for (const t of this.timers) clearInterval(t);
     for (const t of this.pending.values()) clearTimeout(t);
     this.pending.clear();
-    this.podInformer?.stop();
+    if (!this.simOpts.informers) this.podInformer?.stop();
   }
 
   /** Lease renewals spread evenly over the interval, like many kubelets' would be; node status less often. */

@@ -63,6 +63,21 @@ describe('SharedInformer against the apiserver', () => {
     informer.stop();
   });
 
+  test('objects come without managedFields unless the transform keeps them', async () => {
+    const cms = h.clients.inProcess.resource(CONFIGMAPS).namespace('inf');
+    const stored = await cms.create({ metadata: { name: 'owned' }, data: { k: 'v' } });
+    assert.ok(stored.metadata.managedFields?.length, 'the server records managedFields');
+    const stripped = new SharedInformer(h.clients.inProcess.resource(CONFIGMAPS));
+    const kept = new SharedInformer(h.clients.inProcess.resource(CONFIGMAPS), { transform: (o) => o });
+    stripped.run();
+    kept.run();
+    await Promise.all([stripped.waitForSync(), kept.waitForSync()]);
+    assert.equal(stripped.lister().namespace('inf').get('owned')!.metadata.managedFields, undefined);
+    assert.deepEqual(kept.lister().namespace('inf').get('owned')!.metadata.managedFields, stored.metadata.managedFields);
+    stripped.stop();
+    kept.stop();
+  });
+
   test('a resync period re-delivers every object as an update', async () => {
     const informer = new SharedInformer(h.clients.inProcess.resource(CONFIGMAPS).namespace('inf'));
     const rec = recorder();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Cacher, TooOldError, type CacheEvent, type CachedObject } from '../../src/storage/cacher/cacher.js';
+import { ResourceCache } from '../../src/storage/cacher/resource-cache.js';
 import { SQLiteStore } from '../../src/storage/sqlite/store.js';
 import type { KeyValue } from '../../src/storage/interface.js';
 import { componentLogger } from '../../src/util/log.js';
@@ -103,5 +104,28 @@ describe('watch cache over a real SQLite store', () => {
 
   test('waiting for a revision the store has not reached times out', async () => {
     await assert.rejects(cacher.waitUntilFresh(cacher.revision + 100, 50), /Too large resource version/);
+  });
+});
+
+describe('watch cache event window', () => {
+  const object = (i: number): CachedObject => ({ key: `/registry/core/configmaps/ns/c${i}`, namespace: 'ns', name: `c${i}`, revision: i, json: '{}', labels: {}, fields: {} });
+
+  test('events older than the retention go, beyond the newest 100; the window then refuses older resumes', () => {
+    const cache = new ResourceCache('/registry/core/configmaps/', { eventCapacity: 50_000, eventRetentionMs: 1000 }, 0);
+    for (let i = 1; i <= 300; i++) cache.apply({ type: 'ADDED', revision: i, object: object(i) });
+    // Fresh: all kept.
+    assert.equal(cache.eventsSince(0).length, 300);
+    cache.trim(Date.now() + 2000);
+    assert.equal(cache.eventsSince(200).length, 100);
+    assert.throws(() => cache.eventsSince(150), TooOldError);
+    // The objects themselves stay: only history is dropped.
+    assert.equal(cache.size, 300);
+  });
+
+  test('the capacity bounds the window whatever the age', () => {
+    const cache = new ResourceCache('/registry/core/configmaps/', { eventCapacity: 150 }, 0);
+    for (let i = 1; i <= 300; i++) cache.apply({ type: 'ADDED', revision: i, object: object(i) });
+    assert.equal(cache.eventsSince(150).length, 150);
+    assert.throws(() => cache.eventsSince(149), TooOldError);
   });
 });

@@ -24,7 +24,10 @@ export interface CacherOptions {
   /** The common prefix of every cached key (`/registry/`). */
   root: string;
   resources: readonly CachedResource[];
+  /** The most events kept per resource (default 50,000). */
   eventCapacity?: number;
+  /** How long events are kept for resuming watches (default 75 s, as kube's watch cache; beyond 100 per resource). */
+  eventRetentionMs?: number;
   logger: Logger;
   /** Sees every applied event (for metrics). */
   onEvent?: (event: CacheEvent) => void;
@@ -46,6 +49,7 @@ export class Cacher {
   private running: Promise<void> | undefined;
   private revisionInFlight: Promise<number> | undefined;
   private revisionNext: Promise<number> | undefined;
+  private trimTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -55,7 +59,7 @@ export class Cacher {
     this.prefixLength = new Map();
     for (const r of opts.resources) {
       this.caches.set(r.prefix, {
-        cache: new ResourceCache(r.prefix, { eventCapacity: opts.eventCapacity ?? 50_000 }, 0),
+        cache: new ResourceCache(r.prefix, { eventCapacity: opts.eventCapacity ?? 50_000, eventRetentionMs: opts.eventRetentionMs ?? 75_000 }, 0),
         decode: r.decode,
       });
     }
@@ -100,6 +104,11 @@ export class Cacher {
   async start(): Promise<void> {
     const revision = await this.load();
     this.running = this.follow(revision);
+    // Writes trim their resource's window; this shrinks the windows of resources that went quiet.
+    this.trimTimer = setInterval(() => {
+      const now = Date.now();
+      for (const { cache } of this.caches.values()) cache.trim(now);
+    }, 5000).unref();
   }
 
   /**
@@ -121,6 +130,7 @@ export class Cacher {
   /** Stops following storage and ends every watch. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.trimTimer);
     this.watcher?.stop();
     for (const { cache } of this.caches.values()) cache.terminateWatchers();
     await this.running?.catch(() => undefined);

@@ -47,9 +47,18 @@ export interface CacheWatcherSink {
 }
 
 export interface ResourceCacheOptions {
-  /** How many recent events to keep for watches that resume from an older resourceVersion. */
+  /** How many recent events to keep at most for watches that resume from an older resourceVersion. */
   eventCapacity: number;
+  /**
+   * Events older than this are dropped (beyond the newest MIN_KEPT_EVENTS), as kube's watch cache keeps about
+   * 75 s of history: a window of versions long gone would otherwise hold every version of every busy object.
+   * Undefined keeps `eventCapacity` events whatever their age.
+   */
+  eventRetentionMs?: number;
 }
+
+/** Events kept whatever their age, as kube's watch cache never shrinks below 100. */
+const MIN_KEPT_EVENTS = 100;
 
 export class ResourceCache {
   private readonly objects = new Map<string, CachedObject>();
@@ -57,6 +66,8 @@ export class ResourceCache {
   private sorted: string[] = [];
   private sortedValid = true;
   private events: CacheEvent[] = [];
+  /** When each event in `events` was applied (ms), for the retention. */
+  private eventTimes: number[] = [];
   private eventsHead = 0;
   /** Events after this revision are all in the window. */
   private oldestRevision: number;
@@ -84,6 +95,7 @@ export class ResourceCache {
     for (const o of objects) this.objects.set(o.key, o);
     this.sortedValid = false;
     this.events = [];
+    this.eventTimes = [];
     this.eventsHead = 0;
     this.oldestRevision = revision;
     const watchers = [...this.watchers];
@@ -118,17 +130,29 @@ export class ResourceCache {
       this.objects.set(object.key, object);
     }
     this.events.push(event);
-    if (this.events.length - this.eventsHead > this.opts.eventCapacity) {
-      this.oldestRevision = this.events[this.eventsHead]!.revision;
-      this.eventsHead++;
-      // Drop the consumed head now and then, so the array does not grow without bound.
-      if (this.eventsHead > 4096 && this.eventsHead * 2 > this.events.length) {
-        this.events = this.events.slice(this.eventsHead);
-        this.eventsHead = 0;
-      }
-    }
+    this.eventTimes.push(Date.now());
+    this.trim();
     for (const w of this.watchers) {
       if (!w.event(event)) this.watchers.delete(w);
+    }
+  }
+
+  /** Drops the events beyond the capacity, and those older than the retention (the cacher calls it when idle too). */
+  trim(now = Date.now()): void {
+    const retention = this.opts.eventRetentionMs;
+    while (this.events.length - this.eventsHead > 0) {
+      const kept = this.events.length - this.eventsHead;
+      const tooMany = kept > this.opts.eventCapacity;
+      const tooOld = retention !== undefined && kept > MIN_KEPT_EVENTS && now - this.eventTimes[this.eventsHead]! > retention;
+      if (!tooMany && !tooOld) break;
+      this.oldestRevision = this.events[this.eventsHead]!.revision;
+      this.eventsHead++;
+    }
+    // Drop the consumed head now and then, so the arrays do not grow without bound.
+    if (this.eventsHead > 1024 && this.eventsHead * 2 > this.events.length) {
+      this.events = this.events.slice(this.eventsHead);
+      this.eventTimes = this.eventTimes.slice(this.eventsHead);
+      this.eventsHead = 0;
     }
   }
 
