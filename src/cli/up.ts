@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { APIServer } from '../apiserver/server.js';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, parseCIDR, parsePortRange } from '../apiserver/registry/core/service-allocator.js';
 import { TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth/authenticator.js';
@@ -155,8 +157,17 @@ export async function up(opts: UpOptions): Promise<void> {
   const inProcessClient = (user: string): Client =>
     new Client(inProcessTransport(apiserver.loopbackServer({ name: user, groups: ['system:masters', 'system:authenticated'] }), { maxSockets: 64 }));
   informers = new SharedInformerFactory(inProcessClient('system:k8ts-informers'), { logger: componentLogger('informers') });
+  // The scheduler and the controllers lead through Leases, so servers sharing an etcd never both act. The
+  // identity is this machine and data dir: a restarted server takes its leases back at once.
+  const identity = `${hostname()}_${createHash('sha256').update(resolve(opts.dataDir)).digest('hex').slice(0, 10)}`;
   if (!opts.disable.includes('controller-manager')) {
-    controllerManager = new ControllerManager({ client: inProcessClient('system:kube-controller-manager'), informers, rootCA: pki.ca.cert, logger: componentLogger('controller-manager') });
+    controllerManager = new ControllerManager({
+      client: inProcessClient('system:kube-controller-manager'),
+      informers,
+      rootCA: pki.ca.cert,
+      logger: componentLogger('controller-manager'),
+      leaderElection: { identity },
+    });
     const manager = controllerManager;
     void manager.start().catch((err: unknown) => log.error({ err }, 'controller manager failed to start'));
   }
@@ -164,6 +175,7 @@ export async function up(opts: UpOptions): Promise<void> {
     scheduler = new SchedulerApp({
       client: inProcessClient('system:kube-scheduler'),
       informers,
+      identity,
       ...(schedulerConfig !== undefined ? { config: schedulerConfig } : {}),
       metricsRegistry: apiserver.metrics.registry,
       logger: componentLogger('scheduler'),

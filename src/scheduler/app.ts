@@ -33,6 +33,8 @@ export interface SchedulerAppOptions {
   metricsRegistry?: Registry;
   /** Hold the kube-system/kube-scheduler Lease before scheduling (default true). */
   leaderElect?: boolean;
+  /** The identity to campaign as; stable across restarts re-acquires at once (default: host, pid, random). */
+  identity?: string;
   /** Informers shared with the process's other components (their owner stops them); its own otherwise. */
   informers?: SharedInformerFactory;
   logger?: Logger;
@@ -113,7 +115,7 @@ export class SchedulerApp {
     this.elector = new LeaderElector(this.opts.client, {
       namespace: 'kube-system',
       name: 'kube-scheduler',
-      identity: `${hostname()}_${process.pid}_${Math.random().toString(16).slice(2, 10)}`,
+      identity: this.opts.identity ?? `${hostname()}_${process.pid}_${Math.random().toString(16).slice(2, 10)}`,
       logger: this.log,
       onStartedLeading: () => {
         this.log.info('leading: scheduling');
