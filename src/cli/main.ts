@@ -27,6 +27,11 @@ const upCommand = program
   .option('--service-cluster-ip-range <cidr>', 'the IPv4 CIDR Services get cluster IPs from', '10.96.0.0/12')
   .option('--service-node-port-range <range>', 'the ports NodePort Services get node ports from', '30000-32767')
   .option('--event-ttl <duration>', 'how long events are kept after they were last observed (Go duration: 1h, 30m, 3s)', '1h')
+  .addOption(
+    new Option('--controllers <list>', "controllers to run: '*' is all, 'foo' enables one, '-foo' disables one (comma-separated)")
+      .default(['*'])
+      .argParser((v: string) => v.split(',')),
+  )
   .option('--scheduler-config <file>', 'a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) for the scheduler')
   .addOption(new Option('--sim-nodes <n>', 'run this many simulated nodes in-process (pods bound to them run without containers)').default(0).argParser(Number));
 addSimFlags(upCommand).action(up);

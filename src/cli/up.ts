@@ -15,7 +15,7 @@ import { componentLogger } from '../util/log.js';
 import { Client } from '../client/client.js';
 import { inProcessTransport } from '../client/in-process-transport.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
-import { ControllerManager } from '../controllers/manager.js';
+import { ControllerManager, selectControllers } from '../controllers/manager.js';
 import { parseDuration } from './duration.js';
 import { simulatorOptions, type SimFlags } from './sim.js';
 import { NodeSimulator, type SimulatorOptions } from '../sim/simulator.js';
@@ -27,6 +27,8 @@ export interface UpOptions extends SimFlags {
   simNodes: number;
   /** `--scheduler-config`: a KubeSchedulerConfiguration file. */
   schedulerConfig?: string;
+  /** `--controllers`: which controllers run (`*`, `foo`, `-foo`), as kube-controller-manager's flag. */
+  controllers: string[];
   dataDir: string;
   datastore?: string;
   port: number;
@@ -79,6 +81,12 @@ export async function up(opts: UpOptions): Promise<void> {
     }
   } catch (err) {
     fail(`--scheduler-config: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let controllers: string[] = [];
+  try {
+    controllers = selectControllers(opts.controllers);
+  } catch (err) {
+    fail(`--controllers: ${err instanceof Error ? err.message : String(err)}`);
   }
   let simulation: SimulatorOptions | undefined;
   try {
@@ -164,6 +172,7 @@ export async function up(opts: UpOptions): Promise<void> {
     controllerManager = new ControllerManager({
       client: inProcessClient('system:kube-controller-manager'),
       informers,
+      controllers,
       rootCA: pki.ca.cert,
       logger: componentLogger('controller-manager'),
       leaderElection: { identity },

@@ -23,6 +23,29 @@ export const CONTROLLERS: Record<string, (ctx: ControllerContext) => ManagedCont
   serviceaccount: (ctx) => new ServiceAccountsController(ctx),
 };
 
+/**
+ * The controllers `--controllers` selects, as kube-controller-manager reads it: `*` is every controller, `foo`
+ * adds one, `-foo` removes one (`*,-garbagecollector`). Throws on a name it does not know.
+ */
+export function selectControllers(spec: readonly string[]): string[] {
+  const known = Object.keys(CONTROLLERS);
+  const chosen = new Set<string>();
+  const disabled = new Set<string>();
+  for (const raw of spec) {
+    const item = raw.trim();
+    if (item === '') continue;
+    if (item === '*') {
+      for (const n of known) chosen.add(n);
+      continue;
+    }
+    const name = item.startsWith('-') ? item.slice(1) : item;
+    if (!known.includes(name)) throw new Error(`"${name}" is not in the list of known controllers (${known.join(', ')})`);
+    if (item.startsWith('-')) disabled.add(name);
+    else chosen.add(name);
+  }
+  return known.filter((n) => chosen.has(n) && !disabled.has(n));
+}
+
 export interface ControllerManagerOptions {
   client: Client;
   /** The cluster CA certificate (PEM). */
