@@ -85,17 +85,8 @@ function buildScorer(args: NodeResourcesFitArgs): Scorer {
     const shape = (args.scoringStrategy?.requestedToCapacityRatio?.shape ?? []).map((p) => ({ utilization: p.utilization, score: p.score * (MAX_NODE_SCORE / 10) }));
     if (shape.length === 0) throw new Error('scoringStrategy.requestedToCapacityRatio.shape: Required value');
     const f = brokenLinear(shape);
-    return (node, pod) => {
-      let total = 0;
-      let weights = 0;
-      for (const r of resources) {
-        const [alloc, req] = allocatableAndRequested(node, pod, r.name, false);
-        if (alloc === 0) continue;
-        total += (req > alloc ? f(100) : f(Math.trunc((req * 100) / alloc))) * r.weight;
-        weights += r.weight;
-      }
-      return weights === 0 ? 0 : Math.round(total / weights);
-    };
+    // kube rounds this strategy's weighted mean and truncates the others'.
+    return weightedScorer(resources, (req, alloc) => (req > alloc ? f(100) : f(Math.trunc((req * 100) / alloc))), Math.round);
   }
   const one = strategy === 'MostAllocated' ? mostRequestedScore : leastRequestedScore;
   // The default two resources get a loop-free path: this runs for every scored node of every cycle.
@@ -114,16 +105,21 @@ function buildScorer(args: NodeResourcesFitArgs): Scorer {
       return weights === 0 ? 0 : Math.trunc(total / weights);
     };
   }
+  return weightedScorer(resources, one, Math.trunc);
+}
+
+/** The weighted mean over `resources` of `score(requested, allocatable)`, skipping resources the node lacks. */
+function weightedScorer(resources: readonly { name: string; weight: number }[], score: (requested: number, allocatable: number) => number, round: (n: number) => number): Scorer {
   return (node, pod) => {
     let total = 0;
     let weights = 0;
     for (const r of resources) {
       const [alloc, req] = allocatableAndRequested(node, pod, r.name, false);
       if (alloc === 0) continue;
-      total += one(req, alloc) * r.weight;
+      total += score(req, alloc) * r.weight;
       weights += r.weight;
     }
-    return weights === 0 ? 0 : Math.trunc(total / weights);
+    return weights === 0 ? 0 : round(total / weights);
   };
 }
 
