@@ -65,7 +65,7 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
       resource: 'pods',
       shortNames: ['po'],
       categories: ALL,
-      subresources: ['binding', 'status'],
+      subresources: ['binding', 'eviction', 'status'],
     },
     { kind: 'PodTemplate', resource: 'podtemplates' },
     { kind: 'ReplicationController', resource: 'replicationcontrollers', shortNames: ['rc'], categories: ALL, subresources: ['scale', 'status'] },

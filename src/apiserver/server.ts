@@ -10,7 +10,7 @@ import { goQuote, isValidPathSegmentName } from '../apimachinery/names.js';
 import { badRequest, notAcceptable, resourceNotFound, StatusError, toStatusError, unauthorized, forbidden, methodNotSupported } from '../apimachinery/status.js';
 import { Cacher } from '../storage/cacher/cacher.js';
 import type { Store } from '../storage/interface.js';
-import { K8TS_VERSION } from '../version.js';
+import { K8TS_VERSION, KUBERNETES_VERSION } from '../version.js';
 import { AdmissionChain } from './admission/admission.js';
 import { NamespaceLifecycle, SYSTEM_NAMESPACES } from './admission/namespace-lifecycle.js';
 import { CacheObjectReader } from './admission/cache-reader.js';
@@ -29,6 +29,7 @@ import { openWatches, watchObjects } from './handlers/watch.js';
 import { createObject, deleteCollection, deleteObject, patchObject, updateObject, type WriteContext } from './handlers/write.js';
 import { APIServerMetrics } from './metrics.js';
 import { createBinding } from './handlers/binding.js';
+import { createEviction } from './handlers/eviction.js';
 import { OpenAPI } from './openapi.js';
 import { cacheDecoder, resourcePrefix } from './registry/object.js';
 import { GenericRegistry } from './registry/generic.js';
@@ -60,8 +61,6 @@ export interface APIServerOptions {
   serviceAccountController?: boolean;
 }
 
-/** The Kubernetes version k8ts speaks. */
-export const KUBERNETES_VERSION = { major: '1', minor: '32', patch: '0' };
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/healthz/ping', '/livez/ping', '/readyz/ping']);
 
@@ -361,6 +360,7 @@ export class APIServer {
     if (info.subresource === 'finalize' && info.verb !== 'update') throw methodNotSupported(scope.registry.gr, info.verb);
     // A binding is only ever created (the scheduler's POST).
     if (info.subresource === 'binding' && info.verb !== 'create') throw methodNotSupported(scope.registry.gr, info.verb);
+    if (info.subresource === 'eviction' && info.verb !== 'create') throw methodNotSupported(scope.registry.gr, info.verb);
     switch (info.verb) {
       case 'get':
         if (info.subresource === 'scale') return getScale(scope);
@@ -372,6 +372,7 @@ export class APIServer {
         return watchObjects(scope);
       case 'create':
         if (info.subresource === 'binding') return createBinding(scope);
+        if (info.subresource === 'eviction') return createEviction(scope, this.registryFor(this.resources.get('policy/v1/poddisruptionbudgets')!));
         return createObject(scope, this.write);
       case 'update':
         return updateObject(scope, this.write);

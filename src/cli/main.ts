@@ -32,6 +32,7 @@ const upCommand = program
       .default(['*'])
       .argParser((v: string) => v.split(',')),
   )
+  .option('--node-monitor-grace-period <duration>', "how long a node's heartbeat may be missing before it is marked Unknown", '40s')
   .option('--scheduler-config <file>', 'a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) for the scheduler')
   .addOption(new Option('--sim-nodes <n>', 'run this many simulated nodes in-process (pods bound to them run without containers)').default(0).argParser(Number));
 addSimFlags(upCommand).action(up);

@@ -12,6 +12,7 @@ import { Compactor } from '../storage/compactor.js';
 import { describeDatastore, openStore, parseDatastore, type Datastore } from '../storage/factory.js';
 import type { Store } from '../storage/interface.js';
 import { componentLogger } from '../util/log.js';
+import { K8TS_VERSION, KUBERNETES_VERSION } from '../version.js';
 import { Client } from '../client/client.js';
 import { inProcessTransport } from '../client/in-process-transport.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
@@ -41,6 +42,8 @@ export interface UpOptions extends SimFlags {
   serviceNodePortRange?: string;
   /** `--event-ttl`: a Go duration (default 1h). */
   eventTtl?: string;
+  /** `--node-monitor-grace-period`: a Go duration (default 40s). */
+  nodeMonitorGracePeriod?: string;
 }
 
 /** Components `k8ts up` runs; each can be switched off with `--disable`. More join as they land. */
@@ -71,6 +74,12 @@ export async function up(opts: UpOptions): Promise<void> {
     if (opts.eventTtl !== undefined) eventTTLSeconds = parseDuration(opts.eventTtl) / 1000;
   } catch (err) {
     fail(`--event-ttl: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let nodeMonitorGracePeriodMs: number | undefined;
+  try {
+    if (opts.nodeMonitorGracePeriod !== undefined) nodeMonitorGracePeriodMs = parseDuration(opts.nodeMonitorGracePeriod);
+  } catch (err) {
+    fail(`--node-monitor-grace-period: ${err instanceof Error ? err.message : String(err)}`);
   }
   let schedulerConfig: string | undefined;
   try {
@@ -162,27 +171,31 @@ export async function up(opts: UpOptions): Promise<void> {
   if (!opts.disable.includes('compactor')) compactor.start();
   // In-process components reach the apiserver as their users would over HTTPS, through the same request
   // pipeline without TLS; they share one informer factory, so each resource is listed, watched and held once.
-  const inProcessClient = (user: string): Client =>
-    new Client(inProcessTransport(apiserver.loopbackServer({ name: user, groups: ['system:masters', 'system:authenticated'] }), { maxSockets: 64 }));
-  informers = new SharedInformerFactory(inProcessClient('system:k8ts-informers'), { logger: componentLogger('informers') });
+  const inProcessClient = (user: string, component: string): Client =>
+    new Client(
+      inProcessTransport(apiserver.loopbackServer({ name: user, groups: ['system:masters', 'system:authenticated'] }), { maxSockets: 64 }),
+      `${component}/v${KUBERNETES_VERSION.major}.${KUBERNETES_VERSION.minor}.${KUBERNETES_VERSION.patch} k8ts/${K8TS_VERSION}`,
+    );
+  informers = new SharedInformerFactory(inProcessClient('system:k8ts-informers', 'k8ts-informers'), { logger: componentLogger('informers') });
   // The scheduler and the controllers lead through Leases, so servers sharing an etcd never both act. The
   // identity is this machine and data dir: a restarted server takes its leases back at once.
   const identity = `${hostname()}_${createHash('sha256').update(resolve(opts.dataDir)).digest('hex').slice(0, 10)}`;
   if (!opts.disable.includes('controller-manager')) {
     controllerManager = new ControllerManager({
-      client: inProcessClient('system:kube-controller-manager'),
+      client: inProcessClient('system:kube-controller-manager', 'kube-controller-manager'),
       informers,
       controllers,
       rootCA: pki.ca.cert,
       logger: componentLogger('controller-manager'),
       leaderElection: { identity },
+      ...(nodeMonitorGracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs } : {}),
     });
     const manager = controllerManager;
     void manager.start().catch((err: unknown) => log.error({ err }, 'controller manager failed to start'));
   }
   if (!opts.disable.includes('scheduler')) {
     scheduler = new SchedulerApp({
-      client: inProcessClient('system:kube-scheduler'),
+      client: inProcessClient('system:kube-scheduler', 'kube-scheduler'),
       informers,
       identity,
       ...(schedulerConfig !== undefined ? { config: schedulerConfig } : {}),
@@ -193,7 +206,7 @@ export async function up(opts: UpOptions): Promise<void> {
     void s.start().catch((err: unknown) => log.error({ err }, 'scheduler failed to start'));
   }
   if (simulation) {
-    simulator = new NodeSimulator(inProcessClient('system:node-simulator'), { ...simulation, informers, logger: componentLogger('sim') });
+    simulator = new NodeSimulator(inProcessClient('system:node-simulator', 'k8ts-sim'), { ...simulation, informers, logger: componentLogger('sim') });
     // The nodes are registered before `ready` is printed, so a client that waits for it finds them.
     await simulator.start();
   }

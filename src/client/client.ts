@@ -3,6 +3,7 @@
  * (a registry ResourceInfo, or group/version/resource + scope), over any Transport. Failures are APIErrors
  * carrying the server's Status.
  */
+import { K8TS_VERSION } from '../version.js';
 import type { IncomingMessage } from 'node:http';
 import { APIError, statusFromBody } from './errors.js';
 import type { Transport } from './transport.js';
@@ -46,7 +47,14 @@ function writeQuery(opts: WriteOptions = {}): Record<string, string | undefined>
 }
 
 export class Client {
-  constructor(readonly transport: Transport) {}
+  /**
+   * `userAgent` names the component (`kube-scheduler/v1.32.0 ...`): the apiserver takes a write's default
+   * field manager from it, up to the first `/`, as kube does.
+   */
+  constructor(
+    readonly transport: Transport,
+    readonly userAgent = `k8ts/${K8TS_VERSION}`,
+  ) {}
 
   /** Verbs of one resource, across namespaces (list/watch) until narrowed with `namespace(ns)`. */
   resource<T extends KubeObject = KubeObject>(ref: ResourceRef): ResourceClient<T> {
@@ -64,7 +72,7 @@ export class Client {
       const res = await this.transport.request({
         method,
         path,
-        headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': contentType } : {}) },
+        headers: { Accept: 'application/json', 'User-Agent': this.userAgent, ...(body !== undefined ? { 'Content-Type': contentType } : {}) },
         ...(body !== undefined ? { body: Buffer.from(JSON.stringify(body), 'utf8') } : {}),
         signal: abort.signal,
       });
@@ -78,7 +86,7 @@ export class Client {
 
   /** A streaming request (watch): resolves once the answer's headers are in. */
   async stream(path: string): Promise<IncomingMessage> {
-    const res = await this.transport.request({ method: 'GET', path, headers: { Accept: 'application/json' } });
+    const res = await this.transport.request({ method: 'GET', path, headers: { Accept: 'application/json', 'User-Agent': this.userAgent } });
     if (res.status < 200 || res.status > 299) throw new APIError(statusFromBody(res.status, await readAll(res.body)));
     return res.body;
   }

@@ -14,6 +14,8 @@ export interface ControllerContext {
   logger: Logger;
   /** The cluster CA certificate (PEM) that kube-root-ca.crt publishes. */
   rootCA: string;
+  /** `--node-monitor-grace-period`: how long a node may go without a heartbeat before it is Unknown (default 40 s). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 /** A controller the manager starts: `init` asks for informers, `run` starts work once they have synced. */

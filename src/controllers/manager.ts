@@ -11,9 +11,22 @@ import { LeaderElector } from '../client/leader-election.js';
 import { componentLogger } from '../util/log.js';
 import type { ControllerContext, ManagedController } from './context.js';
 import { GarbageCollector } from './garbagecollector/garbagecollector.js';
+import { DisruptionController } from './disruption/disruption.js';
+import { EndpointController } from './endpoint/endpoint-controller.js';
+import { EndpointSliceController } from './endpointslice/endpointslice.js';
+import { EndpointSliceMirroringController } from './endpointslicemirroring/mirroring.js';
 import { NamespaceController } from './namespace/namespace.js';
+import { NodeLifecycleController } from './nodelifecycle/nodelifecycle.js';
+import { TaintEvictionController } from './nodelifecycle/taint-eviction.js';
+import { DeploymentController } from './deployment/deployment.js';
+import { REPLICATIONCONTROLLER_KIND, ReplicaSetController } from './replicaset/replicaset.js';
 import { RootCAPublisher } from './root-ca-publisher/root-ca-publisher.js';
+import { StatefulSetController } from './statefulset/statefulset.js';
+import { DaemonSetsController } from './daemonset/daemonset.js';
 import { ServiceAccountsController } from './serviceaccount/serviceaccount.js';
+import { JobController } from './job/job.js';
+import { CronJobController } from './cronjob/cronjob.js';
+import { TTLAfterFinishedController } from './ttlafterfinished/ttlafterfinished.js';
 
 /** Every controller by its kube-controller-manager name, in start order. */
 export const CONTROLLERS: Record<string, (ctx: ControllerContext) => ManagedController> = {
@@ -21,6 +34,20 @@ export const CONTROLLERS: Record<string, (ctx: ControllerContext) => ManagedCont
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   'root-ca-cert-publisher': (ctx) => new RootCAPublisher(ctx),
   serviceaccount: (ctx) => new ServiceAccountsController(ctx),
+  statefulset: (ctx) => new StatefulSetController(ctx),
+  daemonset: (ctx) => new DaemonSetsController(ctx),
+  nodelifecycle: (ctx) => new NodeLifecycleController(ctx),
+  'taint-eviction-controller': (ctx) => new TaintEvictionController(ctx),
+  disruption: (ctx) => new DisruptionController(ctx),
+  endpoint: (ctx) => new EndpointController(ctx),
+  endpointslice: (ctx) => new EndpointSliceController(ctx),
+  endpointslicemirroring: (ctx) => new EndpointSliceMirroringController(ctx),
+  replicaset: (ctx) => new ReplicaSetController(ctx),
+  replicationcontroller: (ctx) => new ReplicaSetController(ctx, REPLICATIONCONTROLLER_KIND),
+  deployment: (ctx) => new DeploymentController(ctx),
+  job: (ctx) => new JobController(ctx),
+  cronjob: (ctx) => new CronJobController(ctx),
+  'ttl-after-finished': (ctx) => new TTLAfterFinishedController(ctx),
 };
 
 /**
@@ -63,6 +90,8 @@ export interface ControllerManagerOptions {
    * simulated nodes one factory, so each resource is listed, watched and held once); their owner stops them.
    */
   informers?: SharedInformerFactory;
+  /** `--node-monitor-grace-period` for the node lifecycle controller. */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export class ControllerManager {
@@ -82,6 +111,7 @@ export class ControllerManager {
       discovery: new Discovery(opts.client),
       logger: this.log,
       rootCA: opts.rootCA,
+      ...(opts.nodeMonitorGracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs } : {}),
     };
     const names = opts.controllers ?? Object.keys(CONTROLLERS);
     this.controllers = names.map((n) => {

@@ -264,7 +264,8 @@ describe('workloads and others', () => {
       apiVersion: 'batch/v1',
       kind: 'Job',
       metadata: { name: 'j', namespace: 'default' },
-      spec: { template: { spec: { restartPolicy: 'Never', containers: [container({ command })] } } },
+      // A manual selector: a generated one (made on create from the UID) would be missing from `next`.
+      spec: { manualSelector: true, selector: { matchLabels: { app: 'j' } }, template: { metadata: { labels: { app: 'j' } }, spec: { restartPolicy: 'Never', containers: [container({ command })] } } },
     });
     assert.deepEqual(updateErrors('batch/jobs', job(['a']), job(['a'])), []);
     assert.deepEqual(updateErrors('batch/jobs', job(['a']), job(['b'])), ['spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable']);

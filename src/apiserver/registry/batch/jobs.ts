@@ -35,6 +35,36 @@ export function defaultJob(obj: StoredObject): void {
   defaultTemplate(spec.template);
 }
 
+/** The labels the generated selector and the pods of a job carry (kube's batch.kubernetes.io labels and their legacy forms). */
+const JOB_NAME_LABELS = ['job-name', 'batch.kubernetes.io/job-name'];
+const CONTROLLER_UID_LABELS = ['controller-uid', 'batch.kubernetes.io/controller-uid'];
+
+/**
+ * kube's generateSelector, run on create unless spec.manualSelector is true: the template gets the job-name and
+ * controller-uid labels (unless the user set them: a conflict is then rejected by validation), and the selector
+ * matches the controller-uid, which makes the job's pods its own. It needs the UID, so it runs after the
+ * server has filled in metadata. The job's labels, when it has none, are its template's (as kube's defaulting
+ * on read gives them).
+ */
+export function generateJobSelector(obj: StoredObject): void {
+  const spec = child(obj, 'spec');
+  if (!spec || spec.manualSelector === true) return;
+  const template = child(spec, 'template');
+  if (!template) return;
+  if (!isFields(template.metadata)) template.metadata = {};
+  const meta = template.metadata as Record<string, unknown>;
+  if (!isFields(meta.labels)) meta.labels = {};
+  const labels = meta.labels as Record<string, string>;
+  for (const key of JOB_NAME_LABELS) labels[key] ??= obj.metadata.name ?? '';
+  for (const key of CONTROLLER_UID_LABELS) labels[key] ??= obj.metadata.uid ?? '';
+  if (!isFields(spec.selector)) spec.selector = {};
+  const selector = spec.selector as Record<string, unknown>;
+  if (!isFields(selector.matchLabels)) selector.matchLabels = {};
+  const matchLabels = selector.matchLabels as Record<string, string>;
+  matchLabels['batch.kubernetes.io/controller-uid'] ??= obj.metadata.uid ?? '';
+  if (isEmptyMap(obj.metadata.labels)) obj.metadata.labels = copyMap(labels) as Record<string, string>;
+}
+
 /** Whether the job's first condition of `type` is True. */
 function hasCondition(job: Job, type: string): boolean {
   return job.status?.conditions?.find((c) => c.type === type)?.status === 'True';
@@ -71,6 +101,7 @@ export const jobStrategy: ResourceStrategy = {
   validate: decoding((obj) => validateJob(obj)),
   validateUpdate: decoding((obj, old) => validateJobUpdate(obj, old)),
   defaults: defaultJob,
+  prepareForCreate: generateJobSelector,
   table: {
     columns: [
       NAME_COLUMN,
