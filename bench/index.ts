@@ -6,11 +6,13 @@ import { printTable, writeResults, type BenchRow, type Check } from './report.js
 import { storageBench } from './storage.js';
 import { apiserverBench } from './apiserver.js';
 import { schedulerBench } from './scheduler.js';
+import { controllersBench } from './controllers.js';
 
 const suites: Record<string, (log: (s: string) => void) => Promise<{ rows: BenchRow[]; checks: Check[] }>> = {
   storage: storageBench,
   apiserver: apiserverBench,
   scheduler: schedulerBench,
+  controllers: controllersBench,
 };
 
 const wanted = process.argv.slice(2);

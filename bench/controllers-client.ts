@@ -1,0 +1,105 @@
+/**
+ * The client side of `npm run bench -- controllers`, run as its own process: creates D Deployments of R
+ * replicas at once and times until every one reports all replicas available, then changes every Deployment's
+ * image and times until every rollout is complete, then samples the server's CPU while nothing changes.
+ * Prints one JSON report on stdout; progress on stderr.
+ *
+ *   node dist/bench/controllers-client.js rollout <kubeconfig> <server pid> <deployments> <replicas> <idle seconds>
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import { BUILTIN_RESOURCES } from '../src/api/resources.js';
+import { Client } from '../src/client/client.js';
+import { transportFromKubeconfig } from '../src/client/https-transport.js';
+import type { KubeObject } from '../src/client/types.js';
+import { inParallel } from '../test/helpers/parallel.js';
+
+export interface ControllersReport {
+  deployments: number;
+  replicas: number;
+  availableMs: number;
+  rolloutMs: number;
+  idleSeconds: number;
+  /** Server CPU while idle, in % of one core. */
+  idleCpuPercent: number;
+}
+
+const [, , mode, kubeconfig, serverPid, dArg, rArg, idleArg] = process.argv;
+const DEPLOYMENTS = Number(dArg);
+const REPLICAS = Number(rArg);
+const IDLE_SECONDS = Number(idleArg);
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const ref = (group: string, resource: string) => BUILTIN_RESOURCES.find((r) => r.group === group && r.resource === resource)!;
+
+function serverCpuMs(): number {
+  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+function deployment(ns: string, i: number, image: string): Deployment {
+  const labels = { app: `d${i}` };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `d${i}`, namespace: ns },
+    spec: {
+      replicas: REPLICAS,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image, resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } },
+    },
+  };
+}
+
+/** Polls the Deployments until `done` holds for all of them; logs progress. */
+async function waitAll(list: () => Promise<Deployment[]>, done: (d: Deployment) => boolean, what: string): Promise<void> {
+  let last = -1;
+  for (;;) {
+    const items = await list();
+    const n = items.filter(done).length;
+    if (n !== last) log(`${n}/${DEPLOYMENTS} deployments ${what}`);
+    last = n;
+    if (n === DEPLOYMENTS) return;
+    await sleep(250);
+  }
+}
+
+async function rollout(): Promise<ControllersReport> {
+  const client = new Client(transportFromKubeconfig(kubeconfig!, { maxSockets: 32 }));
+  const ns = `ctrl-bench-${Date.now()}`;
+  await client.resource(ref('', 'namespaces')).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as KubeObject);
+  const deployments = client.resource<Deployment & KubeObject>(ref('apps', 'deployments')).namespace(ns);
+  const list = async (): Promise<Deployment[]> => (await deployments.list()).items;
+  const t0 = performance.now();
+  await inParallel(DEPLOYMENTS, 16, async (i) => {
+    await deployments.create(deployment(ns, i, 'registry.local/app:1') as Deployment & KubeObject);
+  });
+  const complete = (d: Deployment): boolean =>
+    (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+    d.status?.updatedReplicas === REPLICAS &&
+    d.status?.availableReplicas === REPLICAS &&
+    d.status?.replicas === REPLICAS;
+  await waitAll(list, complete, 'available');
+  const availableMs = performance.now() - t0;
+  const t1 = performance.now();
+  await inParallel(DEPLOYMENTS, 16, async (i) => {
+    await deployments.patch(`d${i}`, 'strategic', { spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.local/app:2' }] } } } });
+  });
+  await waitAll(list, complete, 'rolled out');
+  const rolloutMs = performance.now() - t1;
+  // Let the last status writes and events settle, then measure a quiet cluster.
+  await sleep(5000);
+  const cpu0 = serverCpuMs();
+  await sleep(IDLE_SECONDS * 1000);
+  const idleCpuPercent = ((serverCpuMs() - cpu0) / (IDLE_SECONDS * 1000)) * 100;
+  client.close();
+  return { deployments: DEPLOYMENTS, replicas: REPLICAS, availableMs, rolloutMs, idleSeconds: IDLE_SECONDS, idleCpuPercent };
+}
+
+if (mode !== 'rollout') {
+  log(`unknown mode ${mode}`);
+  process.exit(2);
+}
+process.stdout.write(JSON.stringify(await rollout()));
+process.exit(0);
