@@ -227,5 +227,7 @@ describe('Deployment sync on fake informers', () => {
     const scaled = requests((r) => r.method === 'PUT' && r.path.endsWith('/replicasets/d-old'));
     assert.equal(scaled.length, 1);
     assert.equal((scaled[0]!.body as unknown as ReplicaSetObject).spec?.replicas, 8);
+    // The sync queued a progress-deadline recheck; stopping the controller clears it (the test process would wait for it).
+    await ctl.stop();
   });
 });
