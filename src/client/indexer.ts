@@ -36,10 +36,14 @@ export class Indexer<T extends KubeObject = KubeObject> {
     this.addIndexers(indexers);
   }
 
-  /** Adds indexes (existing objects are filed under them at once). */
+  /**
+   * Adds indexes (existing objects are filed under them at once). Controllers sharing an informer may ask for
+   * the same index: the same function under the same name is already there; another one is an error.
+   */
   addIndexers(indexers: Record<string, IndexFunc<T>>): void {
     for (const [name, fn] of Object.entries(indexers)) {
-      if (this.indexers.has(name) && this.indexers.get(name) !== fn) throw new Error(`indexer ${name} already exists`);
+      if (this.indexers.get(name) === fn) continue;
+      if (this.indexers.has(name)) throw new Error(`indexer ${name} already exists`);
       this.indexers.set(name, fn);
       this.indices.set(name, new Map());
       for (const [key, obj] of this.items) this.file(name, fn, key, obj);

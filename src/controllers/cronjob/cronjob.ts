@@ -76,11 +76,7 @@ export class CronJobController implements ManagedController {
   async init(): Promise<void> {
     this.cronJobs = this.ctx.informers.informerFor<CronJobObject>(CRONJOBS);
     this.jobs = this.ctx.informers.informerFor<JobObject>(JOBS);
-    try {
-      this.jobs.addIndexers({ [OWNER_UID_INDEX]: ownerUIDIndexFunc });
-    } catch {
-      // Already there (another controller asked for the same index).
-    }
+    this.jobs.addIndexers({ [OWNER_UID_INDEX]: ownerUIDIndexFunc });
     this.cronJobs.addEventHandler(this.controller.handler());
     const owner = (job: JobObject): string | undefined => {
       const ref = (job.metadata.ownerReferences ?? []).find((r) => r.controller && r.kind === 'CronJob');

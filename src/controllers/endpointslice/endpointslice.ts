@@ -49,11 +49,7 @@ export class EndpointSliceController implements ManagedController {
     this.pods = f.informerFor<PodObject>(PODS);
     this.nodes = f.informerFor<NodeObject>(NODES);
     this.slices = f.informerFor<SliceObject>(ENDPOINTSLICES);
-    try {
-      this.slices.addIndexers({ [SLICE_SERVICE_INDEX]: sliceServiceIndexFunc });
-    } catch {
-      // The mirroring controller added the same index first.
-    }
+    this.slices.addIndexers({ [SLICE_SERVICE_INDEX]: sliceServiceIndexFunc });
     this.services.addEventHandler(this.controller.handler());
     const podChanged = (pod: PodObject): void => {
       for (const s of servicesSelecting(this.services, pod)) this.controller.enqueue(metaNamespaceKey(s));

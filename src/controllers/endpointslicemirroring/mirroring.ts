@@ -80,11 +80,7 @@ export class EndpointSliceMirroringController implements ManagedController {
     this.services = f.informerFor<ServiceObject>(SERVICES);
     this.endpoints = f.informerFor<EndpointsObject>(ENDPOINTS);
     this.slices = f.informerFor<SliceObject>(ENDPOINTSLICES);
-    try {
-      this.slices.addIndexers({ [SLICE_SERVICE_INDEX]: sliceServiceIndexFunc });
-    } catch {
-      // The endpointslice controller added the same index first.
-    }
+    this.slices.addIndexers({ [SLICE_SERVICE_INDEX]: sliceServiceIndexFunc });
     this.services.addEventHandler(this.controller.handler());
     this.endpoints.addEventHandler(this.controller.handler());
     const sliceChanged = (s: SliceObject): void => {

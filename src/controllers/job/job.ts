@@ -38,11 +38,7 @@ export class JobController implements ManagedController {
   async init(): Promise<void> {
     this.jobs = this.ctx.informers.informerFor<JobObject>(JOBS);
     this.pods = this.ctx.informers.informerFor<PodObject>(PODS);
-    try {
-      this.pods.addIndexers({ [OWNER_UID_INDEX]: ownerUIDIndexFunc });
-    } catch {
-      // Another controller added the same index already.
-    }
+    this.pods.addIndexers({ [OWNER_UID_INDEX]: ownerUIDIndexFunc });
     this.jobs.addEventHandler({
       onAdd: (job) => this.controller.enqueue(metaNamespaceKey(job)),
       onUpdate: (_old, job) => this.controller.enqueue(metaNamespaceKey(job)),

@@ -91,11 +91,7 @@ export class NodeLifecycleController implements ManagedController {
     this.nodes = this.ctx.informers.informerFor<NodeObject>(NODES);
     this.leases = this.ctx.informers.informerFor<LeaseObject>(LEASES);
     this.pods = this.ctx.informers.informerFor<PodObject>(PODS);
-    try {
-      this.pods.addIndexers({ [POD_NODE_INDEX]: podNodeIndexFunc });
-    } catch {
-      // Another controller filed pods by node under this name already (the same index).
-    }
+    this.pods.addIndexers({ [POD_NODE_INDEX]: podNodeIndexFunc });
     this.nodes.addEventHandler({
       onAdd: (n) => this.observe(n.metadata.name!),
       onUpdate: (_o, n) => this.observe(n.metadata.name!),

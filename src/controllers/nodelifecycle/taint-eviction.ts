@@ -35,11 +35,7 @@ export class TaintEvictionController implements ManagedController {
   async init(): Promise<void> {
     this.nodes = this.ctx.informers.informerFor<NodeObject>(NODES);
     this.pods = this.ctx.informers.informerFor<PodObject>(PODS);
-    try {
-      this.pods.addIndexers({ [POD_NODE_INDEX]: podNodeIndexFunc });
-    } catch {
-      // Another controller filed pods by node under this name already (the same index).
-    }
+    this.pods.addIndexers({ [POD_NODE_INDEX]: podNodeIndexFunc });
     // Pods are the keys: a node's taints changing wakes every pod on it.
     this.pods.addEventHandler(this.controller.handler<PodObject>((p) => (p.spec?.nodeName ? metaNamespaceKey(p) : undefined)));
     const wakePods = (n: NodeObject): void => {
