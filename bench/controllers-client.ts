@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
-import { BUILTIN_RESOURCES } from '../src/api/resources.js';
+import { builtinResource } from '../src/client/resources.js';
 import { Client } from '../src/client/client.js';
 import { transportFromKubeconfig } from '../src/client/https-transport.js';
 import type { KubeObject } from '../src/client/types.js';
@@ -31,7 +31,6 @@ const DEPLOYMENTS = Number(dArg);
 const REPLICAS = Number(rArg);
 const IDLE_SECONDS = Number(idleArg);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
-const ref = (group: string, resource: string) => BUILTIN_RESOURCES.find((r) => r.group === group && r.resource === resource)!;
 
 function serverCpuMs(): number {
   const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -68,8 +67,8 @@ async function waitAll(list: () => Promise<Deployment[]>, done: (d: Deployment) 
 async function rollout(): Promise<ControllersReport> {
   const client = new Client(transportFromKubeconfig(kubeconfig!, { maxSockets: 32 }));
   const ns = `ctrl-bench-${Date.now()}`;
-  await client.resource(ref('', 'namespaces')).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as KubeObject);
-  const deployments = client.resource<Deployment & KubeObject>(ref('apps', 'deployments')).namespace(ns);
+  await client.resource(builtinResource('', 'v1', 'namespaces')).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as KubeObject);
+  const deployments = client.resource<Deployment & KubeObject>(builtinResource('apps', 'v1', 'deployments')).namespace(ns);
   const list = async (): Promise<Deployment[]> => (await deployments.list()).items;
   const t0 = performance.now();
   await inParallel(DEPLOYMENTS, 16, async (i) => {

@@ -11,11 +11,12 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { BUILTIN_RESOURCES } from '../src/api/resources.js';
+import { builtinResource } from '../src/client/resources.js';
 import { Client } from '../src/client/client.js';
 import { transportFromKubeconfig } from '../src/client/https-transport.js';
-import type { KubeObject, ResourceRef } from '../src/client/types.js';
+import type { KubeObject } from '../src/client/types.js';
 import { inParallel } from '../test/helpers/parallel.js';
+import { microTime, rfc3339 } from '../src/apimachinery/time.js';
 
 export interface SchedulerE2EReport {
   nodes: number;
@@ -33,7 +34,6 @@ const [, , mode, kubeconfig, serverPid, nodeArg, podArg] = process.argv;
 const NODES = Number(nodeArg);
 const PODS = Number(podArg);
 
-const ref = (group: string, resource: string): ResourceRef => BUILTIN_RESOURCES.find((r) => r.group === group && r.resource === resource)!;
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 function serverCpuMs(): number {
@@ -41,11 +41,10 @@ function serverCpuMs(): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
-const microNow = (): string => new Date().toISOString().replace('Z', '000Z');
 
 function node(i: number): Node {
   const name = `bench-node-${i}`;
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = rfc3339();
   const resources = { cpu: '32', memory: '256Gi', pods: '110' };
   return {
     apiVersion: 'v1',
@@ -70,10 +69,10 @@ function pod(ns: string, i: number): Pod {
 
 async function e2e(): Promise<SchedulerE2EReport> {
   const client = new Client(transportFromKubeconfig(kubeconfig!, { maxSockets: CLIENTS * 2 }));
-  const nodes = client.resource<Node & KubeObject>(ref('', 'nodes'));
-  const leases = client.resource<Lease & KubeObject>(ref('coordination.k8s.io', 'leases')).namespace('kube-node-lease');
+  const nodes = client.resource<Node & KubeObject>(builtinResource('', 'v1', 'nodes'));
+  const leases = client.resource<Lease & KubeObject>(builtinResource('coordination.k8s.io', 'v1', 'leases')).namespace('kube-node-lease');
   const lease = (i: number): Lease & KubeObject =>
-    ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: `bench-node-${i}`, namespace: 'kube-node-lease' }, spec: { holderIdentity: `bench-node-${i}`, leaseDurationSeconds: 40, renewTime: microNow() } }) as Lease & KubeObject;
+    ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: `bench-node-${i}`, namespace: 'kube-node-lease' }, spec: { holderIdentity: `bench-node-${i}`, leaseDurationSeconds: 40, renewTime: microTime() } }) as Lease & KubeObject;
   const t0 = performance.now();
   await inParallel(NODES, CLIENTS, async (i) => {
     await nodes.create(node(i) as Node & KubeObject);
@@ -92,8 +91,8 @@ async function e2e(): Promise<SchedulerE2EReport> {
   }, 100);
 
   const ns = `sched-bench-${Date.now()}`;
-  await client.resource(ref('', 'namespaces')).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as KubeObject);
-  const pods = client.resource<Pod & KubeObject>(ref('', 'pods')).namespace(ns);
+  await client.resource(builtinResource('', 'v1', 'namespaces')).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as KubeObject);
+  const pods = client.resource<Pod & KubeObject>(builtinResource('', 'v1', 'pods')).namespace(ns);
   const listed = await pods.list({ limit: 1 });
   const bound = new Set<string>();
   let allBound: () => void = () => undefined;

@@ -5,7 +5,7 @@
 import fastJSONPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { elementOf, fieldOf, listSemantics, type Schema } from '../api/openapi/schema.js';
-import { badRequest, StatusError } from './status.js';
+import { badRequest, failure } from './status.js';
 
 type JSONValue = null | boolean | number | string | JSONValue[] | { [k: string]: JSONValue };
 type JSONObject = { [k: string]: JSONValue };
@@ -22,16 +22,7 @@ export function applyJSONPatch<T>(doc: T, patch: unknown): T {
   } catch (err) {
     const e = err as { name?: string; message?: string };
     if (e.name === 'TEST_OPERATION_FAILED') {
-      const st = new StatusError({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message: `the server rejected our request due to an error in our request: testing value failed`,
-        reason: 'Invalid',
-        code: 422,
-      });
-      throw st;
+      throw failure(422, 'Invalid', 'the server rejected our request due to an error in our request: testing value failed');
     }
     throw badRequest(`the server rejected our request due to an error in our request: ${(e.message ?? String(err)).split('\n')[0]}`);
   }

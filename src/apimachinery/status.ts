@@ -36,7 +36,8 @@ export class StatusError extends Error {
   }
 }
 
-function failure(code: number, reason: string, message: string, details?: Status['details']): StatusError {
+/** A Failure Status of `code` and `reason`, for the answers the named builders here do not cover. */
+export function failure(code: number, reason: string, message: string, details?: Status['details']): StatusError {
   const status: Status & { code: number } = {
     kind: 'Status',
     apiVersion: 'v1',

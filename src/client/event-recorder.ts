@@ -5,13 +5,13 @@
  */
 import type { Event, ObjectReference } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
-import { BUILTIN_RESOURCES } from '../api/resources.js';
 import { componentLogger } from '../util/log.js';
 import type { Client } from './client.js';
 import { isNotFound } from './errors.js';
+import { EVENTS } from './resources.js';
 import type { KubeObject } from './types.js';
+import { rfc3339 } from '../apimachinery/time.js';
 
-const EVENTS = BUILTIN_RESOURCES.find((r) => r.group === '' && r.resource === 'events')!;
 /** How many distinct events the recorder remembers for aggregation. */
 const MAX_TRACKED = 4096;
 
@@ -21,7 +21,6 @@ interface Tracked {
   count: number;
 }
 
-const timeNow = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class EventRecorder {
   private readonly seen = new Map<string, Tracked>();
@@ -50,7 +49,7 @@ export class EventRecorder {
     const namespace = obj.metadata.namespace || 'default';
     const key = JSON.stringify([ref.uid, ref.namespace, ref.name, type, reason, message]);
     const events = this.client.resource<Event & KubeObject>(EVENTS).namespace(namespace);
-    const now = timeNow();
+    const now = rfc3339();
     try {
       const tracked = this.seen.get(key);
       if (tracked) {

@@ -11,6 +11,7 @@ import type { Client } from './client.js';
 import { isAlreadyExists, isConflict, isNotFound } from './errors.js';
 import { LEASES } from './resources.js';
 import type { KubeObject } from './types.js';
+import { microTime } from '../apimachinery/time.js';
 
 
 type LeaseObject = Lease & KubeObject;
@@ -35,10 +36,6 @@ export interface LeaderElectionConfig {
   logger?: Logger;
 }
 
-/** metav1.MicroTime: RFC 3339 with microseconds. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 export class LeaderElector {
   private readonly leaseDurationMs: number;

@@ -11,14 +11,14 @@ import type { ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Namespace, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { BUILTIN_RESOURCES } from '../api/resources.js';
 import type { Client } from '../client/client.js';
 import { isConflict, isNotFound } from '../client/errors.js';
 import { EventRecorder } from '../client/event-recorder.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import type { SharedInformer } from '../client/informer.js';
 import { LeaderElector } from '../client/leader-election.js';
-import type { KubeObject, ResourceRef } from '../client/types.js';
+import { builtinResource } from '../client/resources.js';
+import type { KubeObject } from '../client/types.js';
 import { componentLogger } from '../util/log.js';
 import { ActionType, type EventResource } from './framework.js';
 import { noopMetrics, prometheusSchedulerMetrics } from './metrics.js';
@@ -42,11 +42,6 @@ export interface SchedulerAppOptions {
 
 type Obj<T> = T & KubeObject;
 
-const ref = (group: string, version: string, resource: string): ResourceRef => {
-  const info = BUILTIN_RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
-  if (!info) throw new Error(`no built-in resource ${group}/${version}/${resource}`);
-  return info;
-};
 
 export class SchedulerApp {
   private readonly log: Logger;
@@ -60,11 +55,11 @@ export class SchedulerApp {
     this.log = opts.logger ?? componentLogger('scheduler');
     this.informers = opts.informers ?? new SharedInformerFactory(opts.client);
     this.recorder = new EventRecorder(opts.client, 'default-scheduler', hostname(), this.log);
-    const pdbs = this.informers.informerFor<Obj<PodDisruptionBudget>>(ref('policy', 'v1', 'poddisruptionbudgets'));
-    const services = this.informers.informerFor<Obj<Service>>(ref('', 'v1', 'services'));
-    const replicaSets = this.informers.informerFor<Obj<ReplicaSet>>(ref('apps', 'v1', 'replicasets'));
-    const statefulSets = this.informers.informerFor<Obj<StatefulSet>>(ref('apps', 'v1', 'statefulsets'));
-    const namespaces = this.informers.informerFor<Obj<Namespace>>(ref('', 'v1', 'namespaces'));
+    const pdbs = this.informers.informerFor<Obj<PodDisruptionBudget>>(builtinResource('policy', 'v1', 'poddisruptionbudgets'));
+    const services = this.informers.informerFor<Obj<Service>>(builtinResource('', 'v1', 'services'));
+    const replicaSets = this.informers.informerFor<Obj<ReplicaSet>>(builtinResource('apps', 'v1', 'replicasets'));
+    const statefulSets = this.informers.informerFor<Obj<StatefulSet>>(builtinResource('apps', 'v1', 'statefulsets'));
+    const namespaces = this.informers.informerFor<Obj<Namespace>>(builtinResource('', 'v1', 'namespaces'));
     const inNamespace = <T extends KubeObject>(inf: SharedInformer<T>, ns: string): T[] => inf.indexer.byIndex('namespace', ns);
     this.scheduler = new Scheduler({
       binder: { bind: (pod, node) => this.bind(pod, node) },
@@ -82,12 +77,12 @@ export class SchedulerApp {
       assumedPodTTLMs: 30_000,
     });
     const s = this.scheduler;
-    this.informers.informerFor<Obj<Node>>(ref('', 'v1', 'nodes')).addEventHandler({
+    this.informers.informerFor<Obj<Node>>(builtinResource('', 'v1', 'nodes')).addEventHandler({
       onAdd: (n) => s.onNodeAdd(n),
       onUpdate: (o, n) => s.onNodeUpdate(o, n),
       onDelete: (n) => s.onNodeDelete(n),
     });
-    this.informers.informerFor<Obj<Pod>>(ref('', 'v1', 'pods')).addEventHandler({
+    this.informers.informerFor<Obj<Pod>>(builtinResource('', 'v1', 'pods')).addEventHandler({
       onAdd: (p) => s.onPodAdd(p),
       onUpdate: (o, p) => s.onPodUpdate(o, p),
       onDelete: (p) => s.onPodDelete(p),
@@ -100,8 +95,8 @@ export class SchedulerApp {
       });
     };
     requeueOn('Service', services as unknown as SharedInformer<KubeObject>);
-    requeueOn('PersistentVolumeClaim', this.informers.informerFor(ref('', 'v1', 'persistentvolumeclaims')));
-    requeueOn('PersistentVolume', this.informers.informerFor(ref('', 'v1', 'persistentvolumes')));
+    requeueOn('PersistentVolumeClaim', this.informers.informerFor(builtinResource('', 'v1', 'persistentvolumeclaims')));
+    requeueOn('PersistentVolume', this.informers.informerFor(builtinResource('', 'v1', 'persistentvolumes')));
   }
 
   /** Starts the informers, then schedules (once leading, with leader election). */
@@ -143,7 +138,7 @@ export class SchedulerApp {
   }
 
   private pods(namespace: string): ReturnType<Client['resource']> {
-    return this.opts.client.resource(ref('', 'v1', 'pods')).namespace(namespace);
+    return this.opts.client.resource(builtinResource('', 'v1', 'pods')).namespace(namespace);
   }
 
   /** kube's handleSchedulingFailure: the event, then PodScheduled=False (and the nomination) on the pod's status. */

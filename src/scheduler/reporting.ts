@@ -5,6 +5,7 @@
  */
 import type { Binding, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { SchedulingFailure } from './scheduler.js';
+import { rfc3339 } from '../apimachinery/time.js';
 
 /** The body of POST pods/<name>/binding. */
 export function bindingFor(pod: Pod, nodeName: string): Binding {
@@ -18,9 +19,6 @@ export function bindingFor(pod: Pod, nodeName: string): Binding {
 
 /** PodScheduled=False with the failure's reason (Unschedulable or SchedulerError) and message. */
 export function unschedulableCondition(failure: SchedulingFailure, now: Date = new Date()): PodCondition {
-  return { type: 'PodScheduled', status: 'False', reason: failure.reason, message: failure.message, lastTransitionTime: rfc3339(now) };
+  return { type: 'PodScheduled', status: 'False', reason: failure.reason, message: failure.message, lastTransitionTime: rfc3339(now.getTime()) };
 }
 
-function rfc3339(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
-}

@@ -129,8 +129,3 @@ export function leaseObject(name: string, now: string): Lease {
     spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now },
   };
 }
-
-/** The MicroTime form leases and conditions carry. */
-export function microNow(): string {
-  return new Date().toISOString().replace('Z', '000Z');
-}

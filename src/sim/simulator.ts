@@ -8,18 +8,17 @@
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { ContainerStatus, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
-import { BUILTIN_RESOURCES } from '../api/resources.js';
 import type { Client } from '../client/client.js';
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { SharedInformer } from '../client/informer.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
-import type { KubeObject, ResourceRef } from '../client/types.js';
+import { LEASES, NODES, PODS } from '../client/resources.js';
+import type { KubeObject } from '../client/types.js';
 import { componentLogger } from '../util/log.js';
 import {
   DEFAULT_SIM_NODE_OPTIONS,
   internalIP,
   leaseObject,
-  microNow,
   NODE_LEASE_NAMESPACE,
   nodeName,
   nodeObject,
@@ -28,6 +27,7 @@ import {
   SIM_RUN_SECONDS_ANNOTATION,
   type SimNodeOptions,
 } from './node-template.js';
+import { microTime, rfc3339 } from '../apimachinery/time.js';
 
 export interface SimulatorOptions extends Partial<SimNodeOptions> {
   /** How long a bound pod takes to be Running and Ready (default 1 s). */
@@ -45,13 +45,7 @@ export interface SimulatorOptions extends Partial<SimNodeOptions> {
 
 type PodObject = Pod & KubeObject;
 
-const ref = (resource: string, group = '', version = 'v1'): ResourceRef => {
-  const info = BUILTIN_RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
-  if (!info) throw new Error(`no built-in resource ${resource}`);
-  return info;
-};
 
-const timeNow = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -120,11 +114,11 @@ export class NodeSimulator {
     const started = performance.now();
     const indexes = Array.from({ length: this.opts.count }, (_, i) => i);
     for (const i of indexes) this.nodes.set(nodeName(this.opts, i), { index: i, ips: new PodIPPool(podCIDR(i).prefix) });
-    const nodes = this.client.resource<Node & KubeObject>(ref('nodes'));
-    const leases = this.client.resource<Lease & KubeObject>(ref('leases', 'coordination.k8s.io')).namespace(NODE_LEASE_NAMESPACE);
+    const nodes = this.client.resource<Node & KubeObject>(NODES);
+    const leases = this.client.resource<Lease & KubeObject>(LEASES).namespace(NODE_LEASE_NAMESPACE);
     let registered = 0;
     await eachLimited(indexes, this.simOpts.concurrency ?? 32, async (i) => {
-      const now = timeNow();
+      const now = rfc3339();
       try {
         await nodes.create(nodeObject(this.opts, i, now) as Node & KubeObject);
       } catch (err) {
@@ -137,8 +131,8 @@ export class NodeSimulator {
     });
     // Shared, it is everyone's pod informer (handlers skip pods on other nodes); alone, it watches bound pods only.
     this.podInformer = this.simOpts.informers
-      ? this.simOpts.informers.informerFor<PodObject>(ref('pods'))
-      : new SharedInformer<PodObject>(this.client.resource<PodObject>(ref('pods')), { fieldSelector: 'spec.nodeName!=', logger: this.log });
+      ? this.simOpts.informers.informerFor<PodObject>(PODS)
+      : new SharedInformer<PodObject>(this.client.resource<PodObject>(PODS), { fieldSelector: 'spec.nodeName!=', logger: this.log });
     this.podInformer.addEventHandler({
       onAdd: (pod) => this.syncPod(pod),
       onUpdate: (_old, pod) => this.syncPod(pod),
@@ -187,7 +181,7 @@ export class NodeSimulator {
   }
 
   private async renewLease(leases: ReturnType<Client['resource']>, name: string): Promise<void> {
-    const lease = leaseObject(name, microNow()) as Lease & KubeObject;
+    const lease = leaseObject(name, microTime()) as Lease & KubeObject;
     try {
       await leases.update(lease);
     } catch (err) {
@@ -202,7 +196,7 @@ export class NodeSimulator {
 
   /** Refreshes each node's Ready heartbeat (and puts the condition back if someone changed it). */
   private async refreshNodeStatus(nodes: ReturnType<Client['resource']>): Promise<void> {
-    const now = timeNow();
+    const now = rfc3339();
     await eachLimited(this.nodeNames, 16, async (name) => {
       if (this.stopped) return;
       try {
@@ -259,11 +253,11 @@ export class NodeSimulator {
   }
 
   private pods(pod: PodObject): ReturnType<Client['resource']> {
-    return this.client.resource(ref('pods')).namespace(pod.metadata.namespace!);
+    return this.client.resource(PODS).namespace(pod.metadata.namespace!);
   }
 
   private async markRunning(pod: PodObject, podIP: string): Promise<void> {
-    const now = timeNow();
+    const now = rfc3339();
     const node = this.nodes.get(pod.spec!.nodeName!)!;
     const hostIP = internalIP(node.index);
     const running = (c: { name: string; image?: string }): ContainerStatus => ({
@@ -304,7 +298,7 @@ export class NodeSimulator {
   }
 
   private async markSucceeded(pod: PodObject): Promise<void> {
-    const now = timeNow();
+    const now = rfc3339();
     const done = (c: { name: string; image?: string }): ContainerStatus => ({
       name: c.name,
       image: c.image ?? '',

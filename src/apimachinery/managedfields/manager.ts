@@ -7,9 +7,10 @@
  */
 import type { ManagedFieldsEntry, StatusCause } from 'kubernetes-types/meta/v1.js';
 import type { Schema } from '../../api/openapi/schema.js';
-import { StatusError } from '../status.js';
+import { failure, type StatusError } from '../status.js';
 import { FieldSet, fieldElement, pathString, type Path } from './fieldpath.js';
 import { fieldSetOf, mergeApplied, removeAt, sameValue, valueAt } from './typed.js';
+import { rfc3339 } from '../time.js';
 
 type Entry = { -readonly [K in keyof ManagedFieldsEntry]: ManagedFieldsEntry[K] };
 type JSONObject = Record<string, unknown>;
@@ -54,8 +55,6 @@ function setEntries(obj: JSONObject, entries: Entry[]): void {
   else meta.managedFields = entries;
 }
 
-const timestamp = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 /**
  * The fields of `set` (fields of `b`) that `b` adds or changes from `a`. A node with fields under it (a map, a
  * keyed item) counts only when it is new: a change inside it is its fields' change.
@@ -77,7 +76,7 @@ function record(entries: Entry[], operation: 'Apply' | 'Update', set: FieldSet, 
       manager: req.manager,
       operation,
       apiVersion: req.apiVersion,
-      time: timestamp(req.now ?? new Date()),
+      time: rfc3339((req.now ?? new Date()).getTime()),
       fieldsType: 'FieldsV1',
       fieldsV1: set.toFieldsV1(),
       ...(req.subresource ? { subresource: req.subresource } : {}),
@@ -144,7 +143,7 @@ function conflictError(conflicts: { manager: Entry; path: Path }[]): StatusError
     }
     message = `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
   }
-  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Conflict', details: { causes }, code: 409 });
+  return failure(409, 'Conflict', message, { causes });
 }
 
 /**

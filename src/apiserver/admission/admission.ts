@@ -4,7 +4,7 @@
  */
 import type { UserInfo } from '../auth/authenticator.js';
 import type { ResourceInfo } from '../../api/registry.js';
-import { qualifiedResource, StatusError, type GroupResource } from '../../apimachinery/status.js';
+import { failure, qualifiedResource, type GroupResource, type StatusError } from '../../apimachinery/status.js';
 import type { StatusCause } from 'kubernetes-types/meta/v1.js';
 import type { StoredObject } from '../registry/strategy.js';
 import type { CachedObject } from '../../storage/cacher/cacher.js';
@@ -94,14 +94,10 @@ function admissionName(attrs: AdmissionAttributes): string {
 export function admissionForbidden(attrs: AdmissionAttributes, why: string, causes?: StatusCause[]): StatusError {
   const gr = { group: attrs.resource.group, resource: attrs.resource.resource };
   const name = admissionName(attrs);
-  return new StatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message: `${qualifiedResource(gr)} "${name}" is forbidden: ${why}`,
-    reason: 'Forbidden',
-    details: { name, ...(gr.group ? { group: gr.group } : {}), kind: gr.resource, ...(causes ? { causes } : {}) },
-    code: 403,
+  return failure(403, 'Forbidden', `${qualifiedResource(gr)} "${name}" is forbidden: ${why}`, {
+    name,
+    ...(gr.group ? { group: gr.group } : {}),
+    kind: gr.resource,
+    ...(causes ? { causes } : {}),
   });
 }

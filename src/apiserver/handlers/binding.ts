@@ -9,6 +9,7 @@ import { decodeBody, readBody, writeObject } from '../http.js';
 import type { StoredObject } from '../registry/strategy.js';
 import type { RequestScope } from './scope.js';
 import { parseDryRun } from './write.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 const BINDING_RESOURCE = { group: '', resource: 'pods/binding' };
 
@@ -28,7 +29,7 @@ export async function createBinding(scope: RequestScope): Promise<void> {
   if (!target.name) causes.push({ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' });
   if (causes.length > 0) throw invalid('Binding', '', info.name, causes);
 
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = rfc3339();
   await scope.registry.update(
     info.namespace,
     info.name,

@@ -8,33 +8,22 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import type { Eviction, PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import { labelSelectorFromMeta } from '../../apimachinery/labels.js';
-import { badRequest, StatusError } from '../../apimachinery/status.js';
+import { badRequest, failure, type StatusError } from '../../apimachinery/status.js';
 import { decodeBody, readBody, writeObject } from '../http.js';
 import type { GenericRegistry } from '../registry/generic.js';
 import type { StoredObject } from '../registry/strategy.js';
 import type { RequestScope } from './scope.js';
 import { parseDryRun } from './write.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 /** kube's maxDisruptedPodSize: a budget tracks at most this many evictions in flight. */
 const MAX_DISRUPTED_PODS = 2000;
 const VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget.";
 
-function failure(code: number, reason: string, message: string, causes?: Array<{ reason?: string; message: string }>): StatusError {
-  return new StatusError({
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message,
-    reason,
-    code,
-    ...(causes ? { details: { causes } } : {}),
-  });
-}
 
 /** 429 with the DisruptionBudget cause, as kube words it. */
 function tooManyRequests(causeMessage: string): StatusError {
-  return failure(429, 'TooManyRequests', VIOLATION, [{ reason: 'DisruptionBudget', message: causeMessage }]);
+  return failure(429, 'TooManyRequests', VIOLATION, { causes: [{ reason: 'DisruptionBudget', message: causeMessage }] });
 }
 
 /** A pod that is already done, not yet running, or going away may be evicted whatever the budget (kube's canIgnorePDB). */
@@ -48,7 +37,6 @@ function isReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-const microNow = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export async function createEviction(scope: RequestScope, budgets: GenericRegistry): Promise<void> {
   const { info } = scope;
@@ -128,7 +116,7 @@ async function spendDisruption(budgets: GenericRegistry, seen: PodDisruptionBudg
         status: {
           ...status,
           disruptionsAllowed: status.disruptionsAllowed - 1,
-          disruptedPods: { ...(status.disruptedPods ?? {}), [pod.metadata.name!]: microNow() },
+          disruptedPods: { ...(status.disruptedPods ?? {}), [pod.metadata.name!]: rfc3339() },
         },
       } as StoredObject;
     },

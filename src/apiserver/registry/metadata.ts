@@ -4,10 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ObjectMeta, StoredObject } from './strategy.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 /** RFC 3339 to the second, as Kubernetes writes metav1.Time. */
 export function now(offsetSeconds = 0): string {
-  return new Date(Date.now() + offsetSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return rfc3339(Date.now() + offsetSeconds * 1000);
 }
 
 /**

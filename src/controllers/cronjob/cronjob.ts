@@ -19,6 +19,7 @@ import { isFinished } from '../job/plan.js';
 import { JOBS, type JobObject } from '../job/pods.js';
 import { MAX_MISSED_START_TIMES, mostRecentScheduleTime } from './missed.js';
 import { formatInZone, parseSchedule, type Schedule } from './schedule.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 export const CRONJOBS = builtinResource('batch', 'v1', 'cronjobs');
 /** The annotation recording which schedule time a job was created for. */
@@ -26,7 +27,6 @@ export const CRONJOB_SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-schedule
 
 type CronJobObject = CronJob & KubeObject;
 
-const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const isComplete = (job: Job): boolean => (job.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True');
 
 /** The name of the job for a schedule time: the time in minutes since the epoch (kube's getTimeHashInMinutes). */

@@ -5,6 +5,7 @@
 import type { Deployment, DeploymentCondition, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../client/types.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 export type DeploymentObject = Deployment & KubeObject;
 export type ReplicaSetObject = ReplicaSet & KubeObject;
@@ -129,7 +130,6 @@ export function getCondition(d: Deployment, type: string): DeploymentCondition |
   return d.status?.conditions?.find((c) => c.type === type);
 }
 
-export const timeNow = (now = Date.now()): string => new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
  * `conditions` with `cond` set (kube's SetDeploymentCondition): the transition time is kept when the status
@@ -144,6 +144,6 @@ export function setCondition(conditions: DeploymentCondition[], cond: Deployment
 }
 
 export function newCondition(type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string, now = Date.now()): DeploymentCondition {
-  const t = timeNow(now);
+  const t = rfc3339(now);
   return { type, status, lastUpdateTime: t, lastTransitionTime: t, reason, message };
 }

@@ -5,6 +5,7 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { Condition } from 'kubernetes-types/meta/v1.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from 'kubernetes-types/policy/v1.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 /** kube's DeletionTimeout: an eviction not seen through within this long no longer holds a disruption. */
 export const DISRUPTED_POD_TIMEOUT_MS = 2 * 60_000;
@@ -96,7 +97,7 @@ export function computeStatus({ pdb, pods, expectedScale, nowMs }: BudgetInputs)
 /** The DisruptionAllowed condition, keeping lastTransitionTime while the status stays the same. */
 export function disruptionAllowedCondition(pdb: PodDisruptionBudget, status: 'True' | 'False', reason: string, message: string, nowMs: number): Condition {
   const old = pdb.status?.conditions?.find((c) => c.type === 'DisruptionAllowed');
-  const lastTransitionTime = old && old.status === status ? old.lastTransitionTime : new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const lastTransitionTime = old && old.status === status ? old.lastTransitionTime : rfc3339(nowMs);
   return { type: 'DisruptionAllowed', status, reason, message, observedGeneration: pdb.metadata?.generation ?? 0, lastTransitionTime };
 }
 

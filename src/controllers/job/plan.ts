@@ -9,6 +9,7 @@ import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js'
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { matchPodFailurePolicy } from './failure-policy.js';
 import { formatIndexes, parseIndexes, podCompletionIndex } from './indexes.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 /** The finalizer that keeps a job's finished pods until their result is counted in the job's status. */
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -36,7 +37,6 @@ export interface JobPlan<P extends Pod = Pod> {
   requeueAfterMs?: number;
 }
 
-const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function isFinished(job: Job): boolean {
   return (job.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');

@@ -21,6 +21,7 @@ import {
   updatedConditions,
   type Problem,
 } from './conditions.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 /** api.FinalizerKubernetes. */
 const KUBERNETES_FINALIZER = 'kubernetes';
@@ -130,7 +131,7 @@ export class NamespaceController implements ManagedController {
       throw err;
     }
     const current = ns.status?.conditions ?? [];
-    const next = updatedConditions(current, problems, new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    const next = updatedConditions(current, problems, rfc3339());
     if (sameConditions(current, next)) return ns;
     try {
       return await namespaces.updateStatus({ ...ns, status: { ...ns.status, phase: 'Terminating', conditions: next } });

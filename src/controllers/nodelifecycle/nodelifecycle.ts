@@ -15,6 +15,7 @@ import { LEASES, NODES, PODS } from '../../client/resources.js';
 import type { KubeObject } from '../../client/types.js';
 import type { ControllerContext, ManagedController } from '../context.js';
 import { POD_NODE_INDEX, podNodeIndexFunc, reconcileTaints } from './taints.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 type NodeObject = Node & KubeObject;
 type LeaseObject = Lease & KubeObject;
@@ -42,7 +43,6 @@ interface NodeHealth {
   leaseRenew: string | undefined;
 }
 
-const timeNow = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** The conditions of a node whose kubelet went silent (kube's tryUpdateNodeHealth). */
 export function unknownConditions(node: Node, now: string): NodeCondition[] | undefined {
@@ -146,7 +146,7 @@ export class NodeLifecycleController implements ManagedController {
     try {
       const silentMs = Date.now() - health.probeMs;
       if (silentMs > this.gracePeriodMs) {
-        const conditions = unknownConditions(node, timeNow());
+        const conditions = unknownConditions(node, rfc3339());
         if (conditions) {
           const wasReady = node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
           this.controller.log.info({ node: name, silentMs }, 'node stopped posting status; marking Unknown');
@@ -156,7 +156,7 @@ export class NodeLifecycleController implements ManagedController {
           return; // The status write comes back as an event; taints follow from the new conditions.
         }
       }
-      const taints = reconcileTaints(node, timeNow());
+      const taints = reconcileTaints(node, rfc3339());
       if (taints) {
         await nodes.patch(name, 'merge', { metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { taints: taints.length > 0 ? taints : null } });
       }
@@ -181,7 +181,7 @@ export class NodeLifecycleController implements ManagedController {
       const conditions = pod.status?.conditions ?? [];
       const ready = conditions.find((c) => c.type === 'Ready');
       if (!ready || ready.status === 'False') continue;
-      const now = timeNow();
+      const now = rfc3339();
       const next = conditions.map((c) => (c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: now } : c));
       try {
         await pods.namespace(pod.metadata.namespace!).updateStatus({ ...pod, status: { ...pod.status, conditions: next } });

@@ -14,11 +14,11 @@ import { NODES, PODS } from '../../client/resources.js';
 import type { KubeObject } from '../../client/types.js';
 import type { ControllerContext, ManagedController } from '../context.js';
 import { evictionDecision, POD_NODE_INDEX, podNodeIndexFunc } from './taints.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 type NodeObject = Node & KubeObject;
 type PodObject = Pod & KubeObject;
 
-const timeNow = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export class TaintEvictionController implements ManagedController {
   readonly name = 'taint-eviction-controller';
@@ -78,7 +78,7 @@ export class TaintEvictionController implements ManagedController {
         status: 'True',
         reason: 'DeletionByTaintManager',
         message: 'Taint manager: deleting due to NoExecute taint',
-        lastTransitionTime: timeNow(),
+        lastTransitionTime: rfc3339(),
       };
       const conditions = [...(pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'), target];
       await pods.updateStatus({ ...pod, status: { ...pod.status, conditions } }).catch((err: unknown) => {

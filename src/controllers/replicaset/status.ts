@@ -4,6 +4,7 @@
  */
 import type { ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
 import { isPodAvailable, isPodReady, type PodObject } from './pods.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 
 export const REPLICA_FAILURE = 'ReplicaFailure';
 
@@ -34,7 +35,7 @@ export function calculateStatus(
     const cond: ReplicaSetCondition = {
       type: REPLICA_FAILURE,
       status: 'True',
-      lastTransitionTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      lastTransitionTime: rfc3339(now),
       reason: manageError.diff < 0 ? 'FailedCreate' : 'FailedDelete',
       message: manageError.message,
     };
