@@ -7,12 +7,14 @@ import { storageBench } from './storage.js';
 import { apiserverBench } from './apiserver.js';
 import { schedulerBench } from './scheduler.js';
 import { controllersBench } from './controllers.js';
+import { kubeletBench } from './kubelet.js';
 
 const suites: Record<string, (log: (s: string) => void) => Promise<{ rows: BenchRow[]; checks: Check[] }>> = {
   storage: storageBench,
   apiserver: apiserverBench,
   scheduler: schedulerBench,
   controllers: controllersBench,
+  kubelet: kubeletBench,
 };
 
 const wanted = process.argv.slice(2);

@@ -50,6 +50,12 @@ function readyz(port: number): Promise<boolean> {
   });
 }
 
+/** CPU time (user + system) a process has used so far, in ms. */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100) ticks
+}
+
 /** RSS of a process in MB (VmRSS, or another /proc/<pid>/status field). */
 export function rssMB(pid: number, field = 'VmRSS'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -58,8 +64,13 @@ export function rssMB(pid: number, field = 'VmRSS'): number {
 }
 
 /** Spawns `k8ts up` on a port chosen here (so /readyz can be polled from the first moment). */
-export async function startServer(dataDir: string, args: string[]): Promise<RunningServer> {
+export async function startServer(dataDir: string, args: string[], opts: { kubelet?: boolean } = {}): Promise<RunningServer> {
   const port = await freePort();
+  // The node agent (real containers) only runs in the kubelet benchmark; the others measure the control plane.
+  if (!opts.kubelet) {
+    const i = args.indexOf('--disable');
+    args = i < 0 ? [...args, '--disable', 'kubelet'] : args.map((a, j) => (j === i + 1 ? `${a},kubelet` : a));
+  }
   const prof = process.env.K8TS_BENCH_CPU_PROF;
   const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
   let stderr = '';

@@ -33,7 +33,7 @@ const GROUPS = {
   core: '', apps: 'apps', batch: 'batch', rbac: 'rbac.authorization.k8s.io', policy: 'policy',
   networking: 'networking.k8s.io', scheduling: 'scheduling.k8s.io', autoscaling: 'autoscaling',
   coordination: 'coordination.k8s.io', discovery: 'discovery.k8s.io', events: 'events.k8s.io',
-  storage: 'storage.k8s.io',
+  storage: 'storage.k8s.io', authentication: 'authentication.k8s.io',
 };
 
 // Messages with ObjectMeta at field 1 that are embedded templates, not served kinds.
@@ -53,6 +53,8 @@ const INLINE = new Set([
 // Proto field names that differ from the Go json tag.
 const JSON_NAMES = {
   'k8s.io.api.networking.v1.IngressClassParametersReference.aPIGroup': 'apiGroup',
+  'k8s.io.api.authentication.v1.BoundObjectReference.aPIVersion': 'apiVersion',
+  'k8s.io.api.authentication.v1.BoundObjectReference.uID': 'uid',
 };
 
 // Go struct facts a .proto cannot carry. go-to-protobuf writes every non-pointer scalar, even
@@ -289,6 +291,10 @@ const EMIT_ZERO = {
     MetricStatus: 'type',
     MetricTarget: 'type averageUtilization',
     MetricValueStatus: 'averageUtilization',
+  },
+  'k8s.io.api.authentication.v1': {
+    TokenRequestSpec: 'expirationSeconds',
+    TokenRequestStatus: 'token',
   },
   'k8s.io.api.storage.v1': {
     CSIDriverSpec: 'attachRequired podInfoOnMount storageCapacity fsGroupPolicy requiresRepublish seLinuxMount nodeAllocatableUpdatePeriodSeconds serviceAccountTokenInSecrets',

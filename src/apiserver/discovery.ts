@@ -15,12 +15,22 @@ const SUBRESOURCE_VERBS: Record<string, string[]> = {
   finalize: ['update'],
   binding: ['create'],
   eviction: ['create'],
+  token: ['create'],
+  // The connect subresources served by the node proxy (src/apiserver/proxy/).
+  log: ['get'],
+  exec: ['create', 'get'],
+  attach: ['create', 'get'],
+  portforward: ['create', 'get'],
+  proxy: ['create', 'delete', 'get', 'patch', 'update'],
 };
 
 function subresourceKind(info: ResourceInfo, sub: string): { group: string; version: string; kind: string } {
   if (sub === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
   if (sub === 'binding') return { group: '', version: 'v1', kind: 'Binding' };
   if (sub === 'eviction') return { group: 'policy', version: 'v1', kind: 'Eviction' };
+  const options: Record<string, string> = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions', proxy: `${info.kind}ProxyOptions` };
+  if (options[sub]) return { group: '', version: 'v1', kind: options[sub] };
+  if (sub === 'token') return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
   return { group: '', version: '', kind: info.kind };
 }
 

@@ -57,7 +57,8 @@ export function requestInfo(method: string, pathname: string, query: URLSearchPa
   const resource = rest[0] ?? '';
   const name = rest[1] ?? '';
   const subresource = rest[2] ?? '';
-  if (rest.length > 3 || !resource) return nonResource;
+  // A proxy subresource carries the path to proxy after it (`nodes/n1/proxy/healthz`).
+  if ((rest.length > 3 && subresource !== 'proxy') || !resource) return nonResource;
   // A /watch/ path is a watch whatever the method, as in kube (which then refuses all but GET).
   const verb = watchPath ? 'watch' : verbFor(method, name, isTrue(query.get('watch')));
   if (!verb) return nonResource;

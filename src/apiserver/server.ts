@@ -30,6 +30,8 @@ import { createObject, deleteCollection, deleteObject, patchObject, updateObject
 import { APIServerMetrics } from './metrics.js';
 import { createBinding } from './handlers/binding.js';
 import { createEviction } from './handlers/eviction.js';
+import { createTokenRequest, type TokenRequestContext } from './handlers/token-request.js';
+import type { ObjectReader } from './admission/admission.js';
 import { OpenAPI } from './openapi.js';
 import { cacheDecoder, resourcePrefix } from './registry/object.js';
 import { GenericRegistry } from './registry/generic.js';
@@ -38,8 +40,15 @@ import { ServiceAllocator } from './registry/core/service-allocator.js';
 import type { Resource } from './registry/strategy.js';
 import { storageVersionOf } from './registry/conversion.js';
 import { requestInfo, type ResourceRequest } from './request-info.js';
+import { isConnectRequest, NodeProxy } from './proxy/node-proxy.js';
+import type { Duplex } from 'node:stream';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 
 export interface APIServerOptions {
+  /** The client certificate the apiserver shows kubelets (logs, exec, attach, port-forward, nodes/proxy). */
+  kubeletClient?: { cert: string; key: string };
+  /** Verify kubelets' serving certificates with this CA; unset = not verified (kube's default). */
+  kubeletCA?: string;
   store: Store;
   tls: { key: string; cert: string; ca: string };
   authenticator: Authenticator;
@@ -59,6 +68,11 @@ export interface APIServerOptions {
    * kube-apiserver does. Default false until `k8ts up` runs the controller manager.
    */
   serviceAccountController?: boolean;
+  /**
+   * Service account token issuing (`--service-account-issuer`, `--service-account-signing-key-file`,
+   * `--api-audiences`): serves serviceaccounts/<name>/token. Without it the subresource answers 404.
+   */
+  serviceAccountTokens?: Pick<TokenRequestContext, 'generator' | 'audiences' | 'maxExpirationSeconds' | 'extendExpiration'>;
 }
 
 
@@ -78,6 +92,11 @@ export class APIServer {
   private readonly quotaRecalculator: QuotaRecalculator;
   private readonly eventExpiry: EventExpiry;
   private readonly log: Logger;
+  private readonly nodeProxy: NodeProxy;
+  /** Connections handed to the node proxy (exec, port-forward): ended on shutdown. */
+  private readonly upgraded = new Set<Duplex>();
+  /** The watch caches as admission reads them; authenticators look objects up here too (service account tokens). */
+  readonly objects: ObjectReader;
   private server: Server | undefined;
   private ready = false;
   private stopping = false;
@@ -112,11 +131,12 @@ export class APIServer {
     this.openapi = new OpenAPI(this.registry);
     const namespaces = this.registryFor(this.resources.get('/v1/namespaces')!);
     const quotas = this.registryFor(this.resources.get('/v1/resourcequotas')!);
+    this.objects = new CacheObjectReader(
+      (gr) => this.registries.get(resourcePrefix(gr.group, gr.resource)),
+      () => this.registries.values(),
+    );
     const admission = admissionPlugins({
-      objects: new CacheObjectReader(
-        (gr) => this.registries.get(resourcePrefix(gr.group, gr.resource)),
-        () => this.registries.values(),
-      ),
+      objects: this.objects,
       writeQuotaStatus: async (namespace, name, status) => {
         await quotas.update(namespace, name, (quota) => ({ ...quota, status }), { subresource: 'status' });
       },
@@ -138,6 +158,12 @@ export class APIServer {
         this.resources.get(`${attrs.resource.group}/${attrs.resource.version}/${attrs.resource.resource}`)?.strategy.defaults?.(attrs.object);
       }),
     };
+    this.nodeProxy = new NodeProxy({
+      getPod: async (namespace, name) => (await this.registryFor(this.resources.get('/v1/pods')!).getObject(namespace, name)) as Pod,
+      getNode: async (name) => (await this.registryFor(this.resources.get('/v1/nodes')!).getObject(undefined, name)) as Node,
+      ...(opts.kubeletClient ? { kubeletClient: opts.kubeletClient } : {}),
+      ...(opts.kubeletCA ? { kubeletCA: opts.kubeletCA } : {}),
+    });
     this.eventExpiry = new EventExpiry(this.registryFor(this.resources.get('/v1/events')!), {
       ttlSeconds: opts.eventTTLSeconds ?? DEFAULT_EVENT_TTL_SECONDS,
       logger: this.log.child({ component: 'event-expiry' }),
@@ -161,6 +187,8 @@ export class APIServer {
       },
       (req, res) => void this.handle(req, res),
     );
+    // exec, attach and port-forward upgrade the connection (SPDY, WebSocket) and are piped to the kubelet.
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.handleUpgrade(req, socket, head));
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 70_000;
     this.server.requestTimeout = 0;
@@ -197,6 +225,7 @@ export class APIServer {
     await this.eventExpiry.stop();
     await this.cacher.stop();
     server?.closeAllConnections();
+    for (const socket of this.upgraded) socket.destroy();
     await closed;
   }
 
@@ -332,6 +361,33 @@ export class APIServer {
     }
   }
 
+  /**
+   * An upgrade request: authenticated and authorized as any other, then only the connect subresources
+   * (pods/exec, attach, portforward; nodes/proxy) are served, by piping to the kubelet.
+   */
+  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    this.upgraded.add(socket);
+    socket.once('close', () => this.upgraded.delete(socket));
+    try {
+      const url = new URL(req.url ?? '/', 'https://k8ts');
+      const path = requestPath(req.url, url);
+      const user = this.opts.authenticator.authenticate(req);
+      if (!user) throw unauthorized();
+      const info = requestInfo(req.method ?? 'GET', path, url.searchParams);
+      if (!info.isResourceRequest || !isConnectRequest(info)) throw badRequest('upgrade is only supported for pods/exec, pods/attach, pods/portforward and nodes/proxy');
+      const decision = await this.opts.authorizer.authorize({ user, verb: info.verb, isResourceRequest: true, group: info.group, version: info.version, resource: info.resource, subresource: info.subresource, namespace: info.namespace, name: info.name });
+      if (!decision.allowed) throw forbidden(user.name, info.verb, { group: info.group, resource: info.resource }, info.namespace, decision.reason);
+      // Not counted in flight: a long exec must not hold up shutdown (it ends with the connections).
+      await this.nodeProxy.serveUpgrade(info, req, socket, head, url.searchParams, path);
+    } catch (err) {
+      const status = toStatusError(err);
+      if (status.code >= 500) this.log.error({ err, method: req.method, url: req.url }, 'upgrade request failed');
+      const body = JSON.stringify(status.status);
+      if (!socket.destroyed) socket.end(`HTTP/1.1 ${status.code} ${status.reason ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+  }
+
   private scopeFor(req: IncomingMessage, res: ServerResponse, query: URLSearchParams, info: ResourceRequest, user: UserInfo, accept: Negotiated): RequestScope {
     const resource = this.resources.get(`${info.group}/${info.version}/${info.resource}`);
     if (!resource) throw resourceNotFound();
@@ -361,6 +417,14 @@ export class APIServer {
     // A binding is only ever created (the scheduler's POST).
     if (info.subresource === 'binding' && info.verb !== 'create') throw methodNotSupported(scope.registry.gr, info.verb);
     if (info.subresource === 'eviction' && info.verb !== 'create') throw methodNotSupported(scope.registry.gr, info.verb);
+    if (isConnectRequest(info)) {
+      const path = requestPath(scope.req.url, new URL(scope.req.url ?? '/', 'https://k8ts'));
+      return this.nodeProxy.serve(info, scope.req, scope.res, scope.query, path, (status) => {
+        scope.code = status.code;
+        writeStatus(scope.req, scope.res, status, scope.accept.type);
+      });
+    }
+    if (info.subresource === 'token' && info.verb !== 'create') throw methodNotSupported(scope.registry.gr, info.verb);
     switch (info.verb) {
       case 'get':
         if (info.subresource === 'scale') return getScale(scope);
@@ -373,6 +437,7 @@ export class APIServer {
       case 'create':
         if (info.subresource === 'binding') return createBinding(scope);
         if (info.subresource === 'eviction') return createEviction(scope, this.registryFor(this.resources.get('policy/v1/poddisruptionbudgets')!));
+        if (info.subresource === 'token') return this.createToken(scope);
         return createObject(scope, this.write);
       case 'update':
         return updateObject(scope, this.write);
@@ -383,6 +448,14 @@ export class APIServer {
       case 'deletecollection':
         return deleteCollection(scope, this.write);
     }
+  }
+
+  /** serviceaccounts/<name>/token, when this server issues service account tokens. */
+  private createToken(scope: RequestScope): Promise<void> {
+    const tokens = this.opts.serviceAccountTokens;
+    if (!tokens) throw resourceNotFound();
+    const registry = (key: string): GenericRegistry => this.registryFor(this.resources.get(key)!);
+    return createTokenRequest(scope, { ...tokens, pods: registry('/v1/pods'), secrets: registry('/v1/secrets'), nodes: registry('/v1/nodes') });
   }
 
   private observe(scope: RequestScope, started: number): void {

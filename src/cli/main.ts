@@ -1,8 +1,11 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { addImagesCommand } from './images.js';
 import { addSimFlags, sim } from './sim.js';
 import { COMPONENTS, up } from './up.js';
+import { addKubeletFlags } from './kubelet-flags.js';
+import { agent, DEFAULT_AGENT_DATA_DIR } from './node-agent.js';
 import { K8TS_VERSION } from '../version.js';
 
 const program = new Command('k8ts')
@@ -33,9 +36,14 @@ const upCommand = program
       .argParser((v: string) => v.split(',')),
   )
   .option('--node-monitor-grace-period <duration>', "how long a node's heartbeat may be missing before it is marked Unknown", '40s')
+  .addOption(
+    new Option('--terminated-pod-gc-threshold <n>', 'terminated pods that can exist before the pod garbage collector deletes the oldest (0 turns it off)')
+      .default(12500)
+      .argParser(Number),
+  )
   .option('--scheduler-config <file>', 'a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) for the scheduler')
   .addOption(new Option('--sim-nodes <n>', 'run this many simulated nodes in-process (pods bound to them run without containers)').default(0).argParser(Number));
-addSimFlags(upCommand).action(up);
+addKubeletFlags(addSimFlags(upCommand)).action(up);
 
 addSimFlags(
   program
@@ -45,9 +53,21 @@ addSimFlags(
     .addOption(new Option('--nodes <n>', 'how many simulated nodes').default(10).argParser(Number)),
 ).action(sim);
 
+addKubeletFlags(
+  program
+    .command('agent')
+    .description('run the node agent (kubelet) on this machine, joining a cluster')
+    .requiredOption('--server <url>', "the cluster's apiserver (https://host:6443)")
+    .requiredOption('--token <token>', 'a bearer token the apiserver accepts (a service account token or one of --token-auth-file)')
+    .requiredOption('--certificate-authority <file>', "the cluster CA's certificate (<data-dir>/pki/ca.crt on the server)")
+    .option('--data-dir <dir>', "the node agent's state, containerd's and the pods' logs", DEFAULT_AGENT_DATA_DIR),
+).action(agent);
+
 program
   .command('version')
   .description('print the k8ts version')
   .action(() => console.log(`k8ts ${K8TS_VERSION}`));
+
+addImagesCommand(program);
 
 await program.parseAsync(process.argv);

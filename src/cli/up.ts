@@ -6,6 +6,9 @@ import { APIServer } from '../apiserver/server.js';
 import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, parseCIDR, parsePortRange } from '../apiserver/registry/core/service-allocator.js';
 import { TokenFileAuthenticator, UnionAuthenticator, X509Authenticator, type Authenticator } from '../apiserver/auth/authenticator.js';
 import { AlwaysAllowAuthorizer } from '../apiserver/auth/authorizer.js';
+import { cacheTokenGetter, ServiceAccountTokenAuthenticator } from '../apiserver/auth/serviceaccount.js';
+import { DEFAULT_ISSUER, TokenGenerator } from '../apiserver/serviceaccount/claims.js';
+import { signingKeyFromPEM, verificationKeyFromPEM } from '../apiserver/serviceaccount/jwt.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { ensureClusterPKI } from '../pki/pki.js';
 import { Compactor } from '../storage/compactor.js';
@@ -19,11 +22,14 @@ import { SharedInformerFactory } from '../client/informer-factory.js';
 import { ControllerManager, selectControllers } from '../controllers/manager.js';
 import { parseDuration } from './duration.js';
 import { simulatorOptions, type SimFlags } from './sim.js';
+import type { KubeletFlags } from './kubelet-flags.js';
+import { startNodeAgent } from './node-agent.js';
+import type { NodeAgent } from '../kubelet/app.js';
 import { NodeSimulator, type SimulatorOptions } from '../sim/simulator.js';
 import { SchedulerApp } from '../scheduler/app.js';
 import { parseSchedulerConfig } from '../scheduler/config.js';
 
-export interface UpOptions extends SimFlags {
+export interface UpOptions extends SimFlags, KubeletFlags {
   /** `--sim-nodes`: simulated nodes run in-process (0: none). */
   simNodes: number;
   /** `--scheduler-config`: a KubeSchedulerConfiguration file. */
@@ -44,10 +50,12 @@ export interface UpOptions extends SimFlags {
   eventTtl?: string;
   /** `--node-monitor-grace-period`: a Go duration (default 40s). */
   nodeMonitorGracePeriod?: string;
+  /** `--terminated-pod-gc-threshold`: terminated pods kept before the pod GC deletes the oldest (default 12500). */
+  terminatedPodGcThreshold?: number;
 }
 
 /** Components `k8ts up` runs; each can be switched off with `--disable`. More join as they land. */
-export const COMPONENTS = ['compactor', 'controller-manager', 'scheduler'] as const;
+export const COMPONENTS = ['compactor', 'controller-manager', 'scheduler', 'kubelet'] as const;
 
 /**
  * `k8ts up`: brings up every component on this machine: the datastore (SQLite under the data dir, or etcd),
@@ -81,6 +89,8 @@ export async function up(opts: UpOptions): Promise<void> {
   } catch (err) {
     fail(`--node-monitor-grace-period: ${err instanceof Error ? err.message : String(err)}`);
   }
+  const gcThreshold = opts.terminatedPodGcThreshold;
+  if (gcThreshold !== undefined && (!Number.isInteger(gcThreshold) || gcThreshold < 0)) fail(`--terminated-pod-gc-threshold: must be a non-negative integer`);
   let schedulerConfig: string | undefined;
   try {
     if (opts.schedulerConfig) {
@@ -122,11 +132,24 @@ export async function up(opts: UpOptions): Promise<void> {
       fail(`--token-auth-file: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  // Service account tokens: signed with sa.key for the default issuer, whose name is also the API's audience.
+  const serviceAccountAudiences = [DEFAULT_ISSUER];
+  authenticators.push(
+    new ServiceAccountTokenAuthenticator({
+      issuers: [DEFAULT_ISSUER],
+      audiences: serviceAccountAudiences,
+      keys: [verificationKeyFromPEM(pki.serviceAccount.pub)],
+      // The apiserver (built below) holds the watch caches the accounts and bound objects are read from.
+      getter: cacheTokenGetter(() => apiserver.objects),
+      logger: componentLogger('authentication'),
+    }),
+  );
   const host = opts.bindAddress === '0.0.0.0' || opts.bindAddress === '::' ? '127.0.0.1' : opts.bindAddress;
   const urlFor = (port: number): string => `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const apiserver = new APIServer({
     store,
     tls: { key: pki.serving.key, cert: pki.serving.cert, ca: pki.ca.cert },
+    kubeletClient: pki.kubeletClient,
     authenticator: new UnionAuthenticator(authenticators),
     authorizer: new AlwaysAllowAuthorizer(),
     logger: componentLogger('apiserver'),
@@ -136,6 +159,7 @@ export async function up(opts: UpOptions): Promise<void> {
     eventTTLSeconds,
     // Its serviceaccount controller creates each namespace's `default` account, which pods then must have.
     serviceAccountController: !opts.disable.includes('controller-manager'),
+    serviceAccountTokens: { generator: new TokenGenerator(DEFAULT_ISSUER, signingKeyFromPEM(pki.serviceAccount.key)), audiences: serviceAccountAudiences },
   });
   const compactor = new Compactor(store, {
     intervalMs: opts.compactionInterval * 1000,
@@ -144,6 +168,7 @@ export async function up(opts: UpOptions): Promise<void> {
   });
   let controllerManager: ControllerManager | undefined;
   let simulator: NodeSimulator | undefined;
+  let nodeAgent: NodeAgent | undefined;
   let scheduler: SchedulerApp | undefined;
   let informers: SharedInformerFactory | undefined;
   let stopping = false;
@@ -152,6 +177,7 @@ export async function up(opts: UpOptions): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     await simulator?.stop();
+    await nodeAgent?.stop();
     await scheduler?.stop();
     await controllerManager?.stop();
     informers?.shutdown();
@@ -186,9 +212,11 @@ export async function up(opts: UpOptions): Promise<void> {
       informers,
       controllers,
       rootCA: pki.ca.cert,
+      serviceAccountPrivateKey: pki.serviceAccount.key,
       logger: componentLogger('controller-manager'),
       leaderElection: { identity },
       ...(nodeMonitorGracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs } : {}),
+      ...(gcThreshold !== undefined ? { terminatedPodGCThreshold: gcThreshold } : {}),
     });
     const manager = controllerManager;
     void manager.start().catch((err: unknown) => log.error({ err }, 'controller manager failed to start'));
@@ -209,6 +237,20 @@ export async function up(opts: UpOptions): Promise<void> {
     simulator = new NodeSimulator(inProcessClient('system:node-simulator', 'k8ts-sim'), { ...simulation, informers, logger: componentLogger('sim') });
     // The nodes are registered before `ready` is printed, so a client that waits for it finds them.
     await simulator.start();
+  }
+  if (!opts.disable.includes('kubelet')) {
+    try {
+      nodeAgent = await startNodeAgent(opts, {
+        client: inProcessClient(`system:node:${opts.hostnameOverride ?? hostname().toLowerCase()}`, 'kubelet'),
+        dataDir: opts.dataDir,
+        ca: pki.ca,
+        informers,
+        metricsRegistry: apiserver.metrics.registry,
+      });
+    } catch (err) {
+      log.fatal({ err }, 'node agent failed to start');
+      fail(`kubelet: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   // The bound port, which differs from --port when it is 0 (tests ask the system for a free one).
   const url = urlFor(apiserver.port);

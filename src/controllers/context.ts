@@ -14,8 +14,12 @@ export interface ControllerContext {
   logger: Logger;
   /** The cluster CA certificate (PEM) that kube-root-ca.crt publishes. */
   rootCA: string;
+  /** `--service-account-private-key-file` (PEM): what the token controller signs legacy tokens with. */
+  serviceAccountPrivateKey?: string;
   /** `--node-monitor-grace-period`: how long a node may go without a heartbeat before it is Unknown (default 40 s). */
   nodeMonitorGracePeriodMs?: number;
+  /** `--terminated-pod-gc-threshold`: terminated pods kept before the pod GC deletes the oldest (default 12500; 0 off). */
+  terminatedPodGCThreshold?: number;
 }
 
 /** A controller the manager starts: `init` asks for informers, `run` starts work once they have synced. */

@@ -24,9 +24,13 @@ import { RootCAPublisher } from './root-ca-publisher/root-ca-publisher.js';
 import { StatefulSetController } from './statefulset/statefulset.js';
 import { DaemonSetsController } from './daemonset/daemonset.js';
 import { ServiceAccountsController } from './serviceaccount/serviceaccount.js';
+import { TokensController } from './serviceaccount-token/tokens-controller.js';
 import { JobController } from './job/job.js';
 import { CronJobController } from './cronjob/cronjob.js';
 import { TTLAfterFinishedController } from './ttlafterfinished/ttlafterfinished.js';
+import { PodGCController } from './podgc/podgc.js';
+import { ResourceQuotaController } from './resourcequota/resourcequota.js';
+import { HorizontalController } from './podautoscaler/podautoscaler.js';
 
 /** Every controller by its kube-controller-manager name, in start order. */
 export const CONTROLLERS: Record<string, (ctx: ControllerContext) => ManagedController> = {
@@ -34,6 +38,7 @@ export const CONTROLLERS: Record<string, (ctx: ControllerContext) => ManagedCont
   garbagecollector: (ctx) => new GarbageCollector(ctx),
   'root-ca-cert-publisher': (ctx) => new RootCAPublisher(ctx),
   serviceaccount: (ctx) => new ServiceAccountsController(ctx),
+  'serviceaccount-token': (ctx) => new TokensController(ctx),
   statefulset: (ctx) => new StatefulSetController(ctx),
   daemonset: (ctx) => new DaemonSetsController(ctx),
   nodelifecycle: (ctx) => new NodeLifecycleController(ctx),
@@ -48,6 +53,9 @@ export const CONTROLLERS: Record<string, (ctx: ControllerContext) => ManagedCont
   job: (ctx) => new JobController(ctx),
   cronjob: (ctx) => new CronJobController(ctx),
   'ttl-after-finished': (ctx) => new TTLAfterFinishedController(ctx),
+  podgc: (ctx) => new PodGCController(ctx),
+  resourcequota: (ctx) => new ResourceQuotaController(ctx),
+  horizontalpodautoscaling: (ctx) => new HorizontalController(ctx),
 };
 
 /**
@@ -77,6 +85,8 @@ export interface ControllerManagerOptions {
   client: Client;
   /** The cluster CA certificate (PEM). */
   rootCA: string;
+  /** `--service-account-private-key-file` (PEM) for the token controller; without it token Secrets stay empty. */
+  serviceAccountPrivateKey?: string;
   logger?: Logger;
   /** Controllers to run (default: all). */
   controllers?: string[];
@@ -92,6 +102,8 @@ export interface ControllerManagerOptions {
   informers?: SharedInformerFactory;
   /** `--node-monitor-grace-period` for the node lifecycle controller. */
   nodeMonitorGracePeriodMs?: number;
+  /** `--terminated-pod-gc-threshold` for the pod garbage collector. */
+  terminatedPodGCThreshold?: number;
 }
 
 export class ControllerManager {
@@ -111,7 +123,9 @@ export class ControllerManager {
       discovery: new Discovery(opts.client),
       logger: this.log,
       rootCA: opts.rootCA,
+      ...(opts.serviceAccountPrivateKey !== undefined ? { serviceAccountPrivateKey: opts.serviceAccountPrivateKey } : {}),
       ...(opts.nodeMonitorGracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs } : {}),
+      ...(opts.terminatedPodGCThreshold !== undefined ? { terminatedPodGCThreshold: opts.terminatedPodGCThreshold } : {}),
     };
     const names = opts.controllers ?? Object.keys(CONTROLLERS);
     this.controllers = names.map((n) => {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { webcrypto, randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPair, webcrypto, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
@@ -17,11 +18,23 @@ export interface KeyPair {
   key: string;
 }
 
-/** The cluster's certificates: a CA, the apiserver's serving certificate, and the admin's client certificate. */
+/** The service account signing key pair (`sa.key`, `sa.pub`), both PEM: PKCS#8 private key, SPKI public key. */
+export interface ServiceAccountKeyPair {
+  key: string;
+  pub: string;
+}
+
+/**
+ * The cluster's certificates: a CA, the apiserver's serving certificate, the admin's client certificate, and
+ * the key pair service account tokens are signed with.
+ */
 export interface ClusterPKI {
   ca: KeyPair;
   serving: KeyPair;
   admin: KeyPair;
+  /** The apiserver's client certificate for kubelets (kube's apiserver-kubelet-client, in system:masters). */
+  kubeletClient: KeyPair;
+  serviceAccount: ServiceAccountKeyPair;
 }
 
 export interface PKIOptions {
@@ -71,7 +84,8 @@ async function pemToKey(pem: string): Promise<CryptoKey> {
 
 const serial = (): string => '01' + randomBytes(15).toString('hex');
 
-async function createCA(): Promise<KeyPair> {
+/** A new self-signed CA (also what a node agent without the cluster CA key signs its own serving certificate with). */
+export async function createCA(): Promise<KeyPair> {
   const keys = await newKeys();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -168,5 +182,35 @@ export async function ensureClusterPKI(dir: string, opts: PKIOptions = {}): Prom
     admin = await issueCertificate(ca, { subject: 'CN=kubernetes-admin, O=system:masters', usage: 'client' });
     await writePair(dir, 'admin', admin);
   }
-  return { ca, serving, admin };
+  let kubeletClient = fresh ? undefined : await readPair(dir, 'apiserver-kubelet-client');
+  if (!kubeletClient) {
+    kubeletClient = await issueCertificate(ca, { subject: 'CN=kube-apiserver-kubelet-client, O=system:masters', usage: 'client' });
+    await writePair(dir, 'apiserver-kubelet-client', kubeletClient);
+  }
+  const serviceAccount = await ensureServiceAccountKey(dir);
+  return { ca, serving, admin, kubeletClient, serviceAccount };
+}
+
+/**
+ * The service account signing key, as kubeadm makes it (`sa.key`, RSA 2048, and its public half `sa.pub`):
+ * created once and kept, since every token it signed stops verifying when it changes.
+ */
+async function ensureServiceAccountKey(dir: string): Promise<ServiceAccountKeyPair> {
+  const read = async (name: string): Promise<string | undefined> =>
+    readFile(join(dir, name), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+  let key = await read('sa.key');
+  if (!key) {
+    const pair = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+    key = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    await writeFile(join(dir, 'sa.key'), key, { mode: 0o600 });
+  }
+  let pub = await read('sa.pub');
+  if (!pub) {
+    pub = createPublicKey(key).export({ type: 'spki', format: 'pem' }) as string;
+    await writeFile(join(dir, 'sa.pub'), pub, { mode: 0o644 });
+  }
+  return { key, pub };
 }

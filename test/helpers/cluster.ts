@@ -6,6 +6,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './tmp.js';
+import { releaseDataDir, removeAllSandboxes } from './node-cleanup.js';
 
 /** The k8ts CLI entry point, for tests that start other commands (`k8ts sim`). */
 export const k8tsBin = fileURLToPath(new URL('../../../bin/k8ts.js', import.meta.url));
@@ -30,14 +31,20 @@ export interface ClusterOptions {
    * namespace to hold exactly what they put there.
    */
   controllerManager?: boolean;
+  /**
+   * Run the node agent (kubelet) on containerd: needs root and the Debian packages hack/setup.sh installs. Off
+   * by default; tests of real containers ask for it.
+   */
+  kubelet?: boolean;
 }
 
-/** `args` with controller-manager added to `--disable` (one `--disable` flag: a second would replace the first). */
-function withoutControllerManager(args: string[]): string[] {
+/** `args` with `components` added to `--disable` (one `--disable` flag: a second would replace the first). */
+function withDisabled(args: string[], components: string[]): string[] {
+  if (components.length === 0) return args;
   const i = args.indexOf('--disable');
-  if (i < 0) return [...args, '--disable', 'controller-manager'];
+  if (i < 0) return [...args, '--disable', components.join(',')];
   const out = [...args];
-  out[i + 1] = `${out[i + 1] ?? ''},controller-manager`;
+  out[i + 1] = [out[i + 1] ?? '', ...components].filter(Boolean).join(',');
   return out;
 }
 
@@ -63,7 +70,7 @@ export interface TestCluster {
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const owned = opts.dataDir ? undefined : await tempDir('k8ts-e2e-');
   const dataDir = opts.dataDir ?? owned!.path;
-  const args = opts.controllerManager ? (opts.args ?? []) : withoutControllerManager(opts.args ?? []);
+  const args = withDisabled(opts.args ?? [], [...(opts.controllerManager ? [] : ['controller-manager']), ...(opts.kubelet ? [] : ['kubelet'])]);
   const child = spawn(process.execPath, [k8tsBin, 'up', '--data-dir', dataDir, '--port', '0', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'warn' },
@@ -107,7 +114,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       await exited;
     },
     async stop() {
+      // Real containers outlive `k8ts up` (as they outlive a kubelet); remove them while containerd still runs.
+      if (opts.kubelet && running) await removeAllSandboxes(dataDir);
       await cluster.shutdown('SIGTERM');
+      if (opts.kubelet) {
+        const i = args.indexOf('--pod-cidr');
+        await releaseDataDir(dataDir, i >= 0 ? args[i + 1] : undefined);
+      }
       await owned?.remove();
     },
   };

@@ -198,6 +198,26 @@ export const MESSAGES: Readonly<Record<string, Readonly<Record<number, FieldSpec
     1: ['type', 'string', 0],
     2: ['rollingUpdate', 'k8s.io.api.apps.v1.RollingUpdateStatefulSetStrategy', 0],
   },
+  'k8s.io.api.authentication.v1.BoundObjectReference': {
+    1: ['kind', 'string', 0],
+    2: ['apiVersion', 'string', 0],
+    3: ['name', 'string', 0],
+    4: ['uid', 'string', 0],
+  },
+  'k8s.io.api.authentication.v1.TokenRequest': {
+    1: ['metadata', 'k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta', 0],
+    2: ['spec', 'k8s.io.api.authentication.v1.TokenRequestSpec', 0],
+    3: ['status', 'k8s.io.api.authentication.v1.TokenRequestStatus', 0],
+  },
+  'k8s.io.api.authentication.v1.TokenRequestSpec': {
+    1: ['audiences', 'string', 1],
+    3: ['boundObjectRef', 'k8s.io.api.authentication.v1.BoundObjectReference', 0],
+    4: ['expirationSeconds', 'int64', 2],
+  },
+  'k8s.io.api.authentication.v1.TokenRequestStatus': {
+    1: ['token', 'string', 2],
+    2: ['expirationTimestamp', 'k8s.io.apimachinery.pkg.apis.meta.v1.Time', 0],
+  },
   'k8s.io.api.autoscaling.v1.ContainerResourceMetricSource': {
     1: ['name', 'string', 0],
     2: ['targetAverageUtilization', 'int32', 0],
@@ -2755,6 +2775,7 @@ export const KINDS: Readonly<Record<string, string>> = {
   'apps/v1/ReplicaSetList': 'k8s.io.api.apps.v1.ReplicaSetList',
   'apps/v1/StatefulSet': 'k8s.io.api.apps.v1.StatefulSet',
   'apps/v1/StatefulSetList': 'k8s.io.api.apps.v1.StatefulSetList',
+  'authentication.k8s.io/v1/TokenRequest': 'k8s.io.api.authentication.v1.TokenRequest',
   'autoscaling/v1/HorizontalPodAutoscaler': 'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler',
   'autoscaling/v1/HorizontalPodAutoscalerList': 'k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerList',
   'autoscaling/v1/Scale': 'k8s.io.api.autoscaling.v1.Scale',

@@ -6,16 +6,13 @@
  */
 import type { Logger } from 'pino';
 import type { ObjectReader } from './admission.js';
-import { formatQuantity, formatResourceList, ZERO } from './quantity-usage.js';
 import { currentUsage, hardOf, type QuotaLedger } from './quota-ledger.js';
 import { RESOURCE_QUOTAS } from './resource-quota.js';
 import { quotaScope } from './resource-quota-scopes.js';
+import { quotaStatus, sameQuotaStatus, type QuotaStatus } from './resource-quota-status.js';
 import { resourcesFor, type UsageMemo } from './resource-quota-usage.js';
 
-export interface QuotaStatus {
-  hard: Record<string, string>;
-  used: Record<string, string>;
-}
+export type { QuotaStatus };
 
 /** Writes a quota's status (the status subresource, with optimistic concurrency). */
 export type QuotaStatusWriter = (namespace: string, name: string, status: QuotaStatus) => Promise<void>;
@@ -117,9 +114,8 @@ export class QuotaRecalculator {
     for (const quota of quotas) {
       const hard = hardOf(quota);
       const used = currentUsage(this.objects, this.ledger, this.memo, namespace, hard.keys(), quotaScope(quota));
-      const status: QuotaStatus = { hard: formatResourceList(hard), used: {} };
-      for (const k of Object.keys(status.hard)) status.used[k] = formatQuantity(used.get(k) ?? ZERO);
-      if (JSON.stringify(quota.status ?? {}) === JSON.stringify(status)) continue;
+      const status = quotaStatus(hard, used);
+      if (sameQuotaStatus(quota.status, status)) continue;
       await this.writeStatus(namespace, quota.metadata.name ?? '', status);
     }
     // A charge whose write never landed stops counting when it expires: recount then.

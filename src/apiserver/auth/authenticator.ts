@@ -12,6 +12,8 @@ export interface UserInfo {
   name: string;
   uid?: string;
   groups: string[];
+  /** Extra attributes an authenticator records (a service account token's pod, node, credential id). */
+  extra?: Record<string, string[]>;
 }
 
 /** Says who sent a request, or undefined when this method does not apply (another may). */

@@ -16,6 +16,7 @@ import { endpointsStrategy } from './core/endpoints.js';
 import { eventStrategy, eventsV1Strategy } from './core/events.js';
 import { namespaceStrategy } from './core/namespaces.js';
 import { limitRangeStrategy } from './core/limitranges.js';
+import { resourceQuotaStrategy } from './core/resourcequotas.js';
 import { nodeStrategy } from './core/nodes.js';
 import { podTemplateStrategy } from './core/podtemplates.js';
 import { persistentVolumeClaimStrategy } from './core/persistentvolumeclaims.js';
@@ -52,6 +53,7 @@ const STRATEGIES: Record<string, ResourceStrategy> = {
   '/persistentvolumeclaims': persistentVolumeClaimStrategy,
   '/serviceaccounts': serviceAccountStrategy,
   '/limitranges': limitRangeStrategy,
+  '/resourcequotas': resourceQuotaStrategy,
   '/podtemplates': podTemplateStrategy,
   'apps/deployments': deploymentStrategy,
   'apps/replicasets': replicaSetStrategy,

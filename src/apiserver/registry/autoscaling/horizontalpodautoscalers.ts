@@ -6,6 +6,7 @@ import { child, ensure, setDefault, setDefaultString, type Fields } from '../def
 import type { ResourceStrategy, StoredObject } from '../strategy.js';
 import { decoding } from '../validation/decode.js';
 import { validateHorizontalPodAutoscaler } from '../validation/cluster.js';
+import { horizontalPodAutoscalerTable } from '../../printers/horizontalpodautoscalers.js';
 
 /** The CPU utilization target an HPA without metrics scales on. */
 const DEFAULT_CPU_UTILIZATION = 80;
@@ -60,4 +61,5 @@ export const horizontalPodAutoscalerStrategy: ResourceStrategy = {
   validate: decoding((obj) => validateHorizontalPodAutoscaler(obj)),
   validateUpdate: decoding((obj) => validateHorizontalPodAutoscaler(obj)),
   defaults: defaultHorizontalPodAutoscaler,
+  table: horizontalPodAutoscalerTable,
 };
