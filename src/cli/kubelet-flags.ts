@@ -16,6 +16,11 @@ export interface KubeletFlags {
   podInfraContainerImage?: string;
   /** `--sync-frequency`: how often every pod is synced again and volume contents refreshed (Go duration). */
   syncFrequency: string;
+  /** `--eviction-hard`: node-pressure eviction thresholds. */
+  evictionHard: string;
+  /** `--image-gc-high-threshold` / `--image-gc-low-threshold`: image filesystem usage percentages. */
+  imageGcHighThreshold: number;
+  imageGcLowThreshold: number;
 }
 
 export function addKubeletFlags(cmd: Command): Command {
@@ -30,5 +35,8 @@ export function addKubeletFlags(cmd: Command): Command {
     .option('--hostname-override <name>', 'the Node name (default: the host name)')
     .addOption(new Option('--kubelet-port <port>', "the node agent's HTTPS port (logs, exec, port-forward)").default(10250).argParser(Number))
     .option('--pod-infra-container-image <image>', 'the pod sandbox image', '127.0.0.1:5000/k8ts/pause:3.9')
-    .option('--sync-frequency <duration>', 'how often running pods are synced again and configMap/secret volumes refreshed', '1m');
+    .option('--sync-frequency <duration>', 'how often running pods are synced again and configMap/secret volumes refreshed', '1m')
+    .option('--eviction-hard <thresholds>', 'node-pressure eviction thresholds', 'memory.available<100Mi,nodefs.available<10%')
+    .addOption(new Option('--image-gc-high-threshold <percent>', 'image filesystem usage above which unused images are removed').default(85).argParser(Number))
+    .addOption(new Option('--image-gc-low-threshold <percent>', 'image filesystem usage image garbage collection frees down to').default(80).argParser(Number));
 }

@@ -17,6 +17,8 @@ import { componentLogger } from '../util/log.js';
 import { K8TS_VERSION, KUBERNETES_VERSION } from '../version.js';
 import type { KubeletFlags } from './kubelet-flags.js';
 import { parseDuration } from './duration.js';
+import { parseEvictionHard } from '../kubelet/eviction/manager.js';
+import { DEFAULT_IMAGE_GC_POLICY } from '../kubelet/images/gc.js';
 
 export interface NodeAgentContext {
   client: Client;
@@ -44,6 +46,8 @@ export async function startNodeAgent(flags: KubeletFlags, ctx: NodeAgentContext)
     ...(flags.podCidr ? { podCIDR: flags.podCidr } : {}),
     kubeletPort: flags.kubeletPort,
     syncFrequencyMs: parseDuration(flags.syncFrequency),
+    evictionHard: parseEvictionHard(flags.evictionHard),
+    imageGCPolicy: { ...DEFAULT_IMAGE_GC_POLICY, highThresholdPercent: flags.imageGcHighThreshold, lowThresholdPercent: flags.imageGcLowThreshold },
     tls: { cert: serving.cert, key: serving.key, clientCA: ctx.ca.cert },
     ...(ctx.informers ? { informers: ctx.informers } : {}),
     ...(ctx.metricsRegistry ? { metricsRegistry: ctx.metricsRegistry } : {}),

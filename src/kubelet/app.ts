@@ -16,7 +16,9 @@ import { Kubelet } from './kubelet.js';
 import { KubeletServer } from './server/server.js';
 import { VolumeManager } from './volumes/manager.js';
 import { resolveSubPath } from './volumes/subpath.js';
-import { parseRegistryMirror } from './containerd/config.js';
+import { DEFAULT_SANDBOX_IMAGE, parseRegistryMirror } from './containerd/config.js';
+import type { Threshold } from './eviction/manager.js';
+import type { ImageGCPolicy } from './images/gc.js';
 import { defaultNodeName } from './nodestatus.js';
 
 export interface NodeAgentOptions {
@@ -35,6 +37,8 @@ export interface NodeAgentOptions {
   kubeletPort?: number;
   /** How often every pod is synced again and volume contents refreshed (default 1 min). */
   syncFrequencyMs?: number;
+  evictionHard?: readonly Threshold[];
+  imageGCPolicy?: ImageGCPolicy;
   /** The kubelet server's TLS: its serving pair, and the CA its clients' certificates are signed by. */
   tls: { cert: string; key: string; clientCA: string };
   informers?: SharedInformerFactory;
@@ -119,6 +123,9 @@ export class NodeAgent {
       },
       metricsRegistry: this.o.metricsRegistry,
       syncFrequencyMs: this.o.syncFrequencyMs,
+      ...(this.o.evictionHard ? { evictionHard: this.o.evictionHard } : {}),
+      ...(this.o.imageGCPolicy ? { imageGCPolicy: this.o.imageGCPolicy } : {}),
+      pinnedImages: [this.o.sandboxImage ?? DEFAULT_SANDBOX_IMAGE],
       logger: this.log,
     });
     this.kubelet = kubelet;

@@ -4,12 +4,12 @@
  * the pod informer, by the runtime's container events (a relist every second, the kubelet's PLEG), by probe
  * results and by back-off timers; it writes each pod's status when it changes and finishes graceful deletions.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import type { ConfigMap, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodStatus, Secret, Service } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodCondition, PodStatus, Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
-import { microTime } from '../apimachinery/time.js';
+import { microTime, rfc3339 } from '../apimachinery/time.js';
 import type { Client } from '../client/client.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.js';
 import { EventRecorder } from '../client/event-recorder.js';
@@ -24,7 +24,10 @@ import { parseResolvConf } from './kuberuntime/container-config.js';
 import { MANAGED_LABEL, POD_UID_LABEL } from './kuberuntime/labels.js';
 import { KubeRuntimeManager, type ProbeHost, type VolumeHost } from './kuberuntime/manager.js';
 import { podRuntimeStatus, type PodRuntimeStatus } from './kuberuntime/runtime-status.js';
-import { defaultNodeName, initialNode, machineInfo, nodeConditions, nodeImages, nodeInternalIP, pressureReadings, type MachineInfo } from './nodestatus.js';
+import { defaultNodeName, evictionObservations, initialNode, machineInfo, nodeConditions, nodeImages, nodeInternalIP, type MachineInfo } from './nodestatus.js';
+import { StatsProvider } from './stats/summary.js';
+import { DEFAULT_EVICTION_HARD, EvictionManager, parseEvictionHard, type Threshold } from './eviction/manager.js';
+import { DEFAULT_IMAGE_GC_POLICY, ImageGCManager, type ImageGCPolicy } from './images/gc.js';
 import { generatePodStatus } from './status/generate.js';
 import { PodWorkers } from './pod-workers.js';
 import { ProbeManager } from './prober/manager.js';
@@ -61,6 +64,11 @@ export interface KubeletOptions {
   /** Status heartbeat (default 10 s) and lease renewal (default 10 s). */
   nodeStatusIntervalMs?: number;
   leaseRenewIntervalMs?: number;
+  /** `--eviction-hard` thresholds (default memory.available<100Mi,nodefs.available<10%). */
+  evictionHard?: readonly Threshold[];
+  imageGCPolicy?: ImageGCPolicy;
+  /** Images image GC never removes (the sandbox image). */
+  pinnedImages?: readonly string[];
   /** How often every pod is synced again (kubelet's --sync-frequency, default 1 min). */
   syncFrequencyMs?: number;
   /** How often the runtime is relisted for container events (default 1 s). */
@@ -75,6 +83,8 @@ interface PodState {
   lastStatus?: string;
   terminationMessages: Map<string, string>;
   finished?: boolean;
+  /** Failed by the agent itself (evicted, past its deadline): never started again. */
+  failed?: boolean;
 }
 
 export class Kubelet {
@@ -101,6 +111,10 @@ export class Kubelet {
   private hostDNS: DNSConfig = { servers: [], searches: [], options: [] };
   private node: Node | undefined;
   private stopped = false;
+  /** Per-container and per-pod CPU and memory (the Summary API). */
+  readonly stats: StatsProvider;
+  private readonly eviction: EvictionManager;
+  private readonly imageGC: ImageGCManager;
   private readonly prober: ProbeManager;
   /** The probes' view for the sync loop; kill requests wait here, by container ID, for the next sync. */
   private readonly probes: ProbeHost;
@@ -115,6 +129,29 @@ export class Kubelet {
     this.ownsInformers = !o.informers;
     this.informers = o.informers ?? new SharedInformerFactory(o.client, { logger: this.log });
     this.recorder = new EventRecorder(o.client, 'kubelet', this.nodeName, this.log);
+    this.stats = new StatsProvider(o.runtime, this.nodeName);
+    this.eviction = new EvictionManager({
+      thresholds: o.evictionHard ?? parseEvictionHard(DEFAULT_EVICTION_HARD),
+      observe: async () => ({ observations: await evictionObservations(o.rootDir), summary: await this.stats.summary() }),
+      activePods: () => [...this.podsByUid.values()].filter((p) => !p.metadata.deletionTimestamp && !this.podStates.get(p.metadata.uid!)?.failed && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed'),
+      evict: async (pod, message) => {
+        const state = this.podStates.get(pod.metadata!.uid!);
+        if (state) await this.failPod(pod as PodObject, state, 'Evicted', message, { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message });
+      },
+      logger: this.log,
+    });
+    this.imageGC = new ImageGCManager({
+      runtime: o.runtime,
+      images: o.images,
+      fsUsage: async () => {
+        const info = (await o.images.imageFsInfo())[0];
+        const fs = await statfs(info?.fsId?.mountpoint || o.rootDir);
+        return { capacityBytes: fs.blocks * fs.bsize, availableBytes: fs.bavail * fs.bsize };
+      },
+      policy: o.imageGCPolicy ?? DEFAULT_IMAGE_GC_POLICY,
+      pinned: o.pinnedImages,
+      logger: this.log,
+    });
     this.prober = new ProbeManager({ runtime: o.runtime, ...(o.metricsRegistry ? { registry: o.metricsRegistry } : {}) });
     this.prober.on('result', (e) => this.workers.enqueue(e.podUid));
     this.prober.on('kill', (e) => {
@@ -228,6 +265,12 @@ export class Kubelet {
     this.every(this.o.leaseRenewIntervalMs ?? 10_000, () => this.renewLease());
     this.every(this.o.nodeStatusIntervalMs ?? 10_000, () => this.updateNodeStatus());
     this.every(this.o.relistIntervalMs ?? 1000, () => this.relist());
+    this.every(10_000, async () => {
+      await this.eviction.synchronize();
+    });
+    this.every(300_000, async () => {
+      await this.imageGC.garbageCollect();
+    });
     // Periodic resync of every pod (kube: 1 min), a safety net under the event-driven syncs.
     this.every(this.o.syncFrequencyMs ?? 60_000, async () => {
       for (const uid of this.podsByUid.keys()) this.workers.enqueue(uid);
@@ -323,7 +366,7 @@ export class Kubelet {
       runtimeVersion: await this.runtimeVersion(),
       labels: this.o.nodeLabels,
     });
-    desired.status!.conditions = nodeConditions({ ...(await pressureReadings(this.o.rootDir)), runtimeReady: true }, undefined);
+    desired.status!.conditions = nodeConditions({ memoryPressure: false, diskPressure: false, runtimeReady: true }, undefined);
     try {
       this.node = await nodes.create(desired as Node & KubeObject);
       this.log.info({ node: this.nodeName }, 'node registered');
@@ -373,7 +416,7 @@ export class Kubelet {
       runtimeReady = false;
       runtimeMessage = `container runtime is down: ${(err as Error).message}`;
     }
-    const readings = { ...(await pressureReadings(this.o.rootDir)), runtimeReady, runtimeMessage };
+    const readings = { memoryPressure: this.eviction.pressure.memory, diskPressure: this.eviction.pressure.disk, runtimeReady, runtimeMessage };
     const images = nodeImages(await this.o.images.listImages().catch(() => []));
     const conditions = nodeConditions(readings, this.node?.status?.conditions);
     this.node = await this.o.client
@@ -424,7 +467,7 @@ export class Kubelet {
       await this.terminatePod(pod, state);
       return;
     }
-    const phase = pod.status?.phase;
+    const phase = state.failed ? 'Failed' : pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') {
       // Finished: nothing may run (the sandbox is released); containers stay for their logs.
       if (!state.finished) {
@@ -481,10 +524,13 @@ export class Kubelet {
 
   private readonly probedPods = new Set<string>();
 
-  private async failPod(pod: PodObject, state: PodState, reason: string, message: string): Promise<void> {
+  /** Stops a pod for good and reports it Failed with `reason` (DeadlineExceeded, Evicted). */
+  private async failPod(pod: PodObject, state: PodState, reason: string, message: string, condition?: PodCondition): Promise<void> {
+    // Set before anything is awaited: the pod worker must not start containers again meanwhile.
+    state.failed = true;
     const runtime = await podRuntimeStatus(this.o.runtime, pod.metadata.uid!);
-    this.recorder.event(pod, 'Warning', reason, message);
-    await this.runtimeManager.killPod(pod, runtime, undefined, reason);
+    void this.recorder.event(pod, 'Warning', reason, message);
+    await this.runtimeManager.killPod(pod, runtime, reason === 'Evicted' ? 0 : undefined, reason);
     const after = await podRuntimeStatus(this.o.runtime, pod.metadata.uid!);
     const status = generatePodStatus({
       pod,
@@ -497,7 +543,8 @@ export class Kubelet {
       terminating: true,
       startTimeMs: state.firstSeenMs,
     });
-    await this.writeStatus(pod, state, { ...status, phase: 'Failed', reason, message });
+    const conditions = condition ? [...(status.conditions ?? []).filter((c) => c.type !== condition.type), { ...condition, lastTransitionTime: rfc3339() }] : status.conditions;
+    await this.writeStatus(pod, state, { ...status, phase: 'Failed', reason, message, conditions });
   }
 
   /**

@@ -10,10 +10,11 @@ import type { ContainerImage, Node, NodeCondition } from 'kubernetes-types/core/
 import { rfc3339 } from '../apimachinery/time.js';
 import { KUBERNETES_VERSION } from '../version.js';
 import type { Image } from './cri/types.js';
+import type { Observations } from './eviction/manager.js';
 
-/** kubelet's default hard eviction thresholds: memory.available<100Mi, nodefs.available<10%. */
-export const EVICTION_MEMORY_AVAILABLE_BYTES = 100 * 1024 * 1024;
-export const EVICTION_NODEFS_AVAILABLE_RATIO = 0.1;
+/** What allocatable leaves out by default: the hard eviction thresholds memory.available<100Mi, nodefs.available<10%. */
+const EVICTION_MEMORY_AVAILABLE_BYTES = 100 * 1024 * 1024;
+const EVICTION_NODEFS_AVAILABLE_RATIO = 0.1;
 /** The kubelet reports at most this many images in node status. */
 const MAX_NODE_IMAGES = 50;
 
@@ -136,21 +137,10 @@ export function initialNode(inputs: NodeInputs): Node {
 }
 
 export interface PressureReadings {
-  memoryAvailableBytes: number;
-  nodefsAvailableRatio: number;
+  memoryPressure: boolean;
+  diskPressure: boolean;
   runtimeReady: boolean;
   runtimeMessage?: string;
-}
-
-export async function pressureReadings(rootDir: string): Promise<Omit<PressureReadings, 'runtimeReady'>> {
-  const fs = await statfs(rootDir);
-  return { memoryAvailableBytes: memAvailable(), nodefsAvailableRatio: fs.blocks > 0 ? fs.bavail / fs.blocks : 1 };
-}
-
-/** MemAvailable from /proc/meminfo (what the kubelet's memory.available signal approximates), else free memory. */
-function memAvailable(): number {
-  const m = /^MemAvailable:\s+(\d+) kB/m.exec(readOr('/proc/meminfo', ''));
-  return m ? Number(m[1]) * 1024 : freemem();
 }
 
 /** Node conditions; a condition's lastTransitionTime moves only when its status does. */
@@ -161,14 +151,29 @@ export function nodeConditions(readings: PressureReadings, old: NodeCondition[] 
     const prev = old?.find((c) => c.type === type);
     return { type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: prev?.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : now };
   };
-  const memOk = readings.memoryAvailableBytes >= EVICTION_MEMORY_AVAILABLE_BYTES;
-  const diskOk = readings.nodefsAvailableRatio >= EVICTION_NODEFS_AVAILABLE_RATIO;
   return [
-    make('MemoryPressure', memOk, ['False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'], ['True', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available']),
-    make('DiskPressure', diskOk, ['False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'], ['True', 'KubeletHasDiskPressure', 'kubelet has disk pressure']),
+    make('MemoryPressure', !readings.memoryPressure, ['False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'], ['True', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available']),
+    make('DiskPressure', !readings.diskPressure, ['False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'], ['True', 'KubeletHasDiskPressure', 'kubelet has disk pressure']),
     make('PIDPressure', true, ['False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'], ['True', 'KubeletHasInsufficientPID', 'kubelet has insufficient PID available']),
     make('Ready', readings.runtimeReady, ['True', 'KubeletReady', 'kubelet is posting ready status'], ['False', 'KubeletNotReady', readings.runtimeMessage ?? 'container runtime is down']),
   ];
+}
+
+/** What the eviction signals read now: memory (MemAvailable of /proc/meminfo) and the kubelet's filesystem. */
+export async function evictionObservations(rootDir: string): Promise<Observations> {
+  const fs = await statfs(rootDir);
+  return {
+    memoryAvailableBytes: memAvailable(),
+    memoryCapacityBytes: totalmem(),
+    nodefsAvailableBytes: fs.bavail * fs.bsize,
+    nodefsCapacityBytes: fs.blocks * fs.bsize,
+  };
+}
+
+/** MemAvailable from /proc/meminfo (what the kubelet's memory.available signal approximates), else free memory. */
+function memAvailable(): number {
+  const m = /^MemAvailable:\s+(\d+) kB/m.exec(readOr('/proc/meminfo', ''));
+  return m ? Number(m[1]) * 1024 : freemem();
 }
 
 /** The images list of node status: largest first, at most 50, names = tags and digests. */

@@ -11,7 +11,7 @@ import { createServer as createNetServer, connect, type AddressInfo } from 'node
 import type { Duplex } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import type { RuntimeService } from '../../src/kubelet/cri/types.js';
+import { ContainerState, type RuntimeService } from '../../src/kubelet/cri/types.js';
 import { KubeletServer } from '../../src/kubelet/server/server.js';
 import { SPDY3_DICTIONARY, SpdySession, type SpdyStream } from '../../src/kubelet/streaming/spdy.js';
 import { ensureClusterPKI, issueCertificate, type KeyPair } from '../../src/pki/pki.js';
@@ -124,6 +124,7 @@ describe('kubelet exec over WebSocket, bridged to a SPDY runtime', () => {
     await new Promise<void>((r) => runtime.server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(runtime.server.address() as AddressInfo).port}/exec/token`;
     const cri = {
+      containerStatus: async () => ({ state: ContainerState.CONTAINER_RUNNING }),
       exec: async (req: unknown) => {
         execCalls.push(req);
         return { url };

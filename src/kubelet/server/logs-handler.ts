@@ -5,16 +5,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readContainerLogs, type ContainerLogOptions } from '../logs/reader.js';
+import { HTTPError } from './errors.js';
 import type { KubeletServerHost } from './host.js';
 
-export class HTTPError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { HTTPError };
 
 function isTrue(v: string | null): boolean {
   return v !== null && v !== '' && v !== 'false' && v !== '0';

@@ -15,7 +15,8 @@ import type { Logger } from 'pino';
 import { writeRawResponse } from '../streaming/upgrade-proxy.js';
 import { StreamingHandler, type StreamRequest } from '../streaming/handler.js';
 import type { KubeletServerHost } from './host.js';
-import { HTTPError, serveContainerLogs } from './logs-handler.js';
+import { errorAnswer, HTTPError } from './errors.js';
+import { serveContainerLogs } from './logs-handler.js';
 
 /** kubelet's --port default. */
 export const DEFAULT_KUBELET_PORT = 10250;
@@ -118,11 +119,11 @@ export class KubeletServer {
           throw new HTTPError(404, '404 page not found');
       }
     } catch (err) {
-      const status = err instanceof HTTPError ? err.status : 500;
-      if (status >= 500) this.log.error({ err, url: req.url }, 'kubelet server request failed');
+      const answer = errorAnswer(err);
+      if (answer.status >= 500) this.log.error({ err, url: req.url }, 'kubelet server request failed');
       if (!res.headersSent) {
-        res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
-        res.end(err instanceof Error ? err.message : String(err));
+        res.writeHead(answer.status, { 'Content-Type': answer.contentType });
+        res.end(answer.body);
       } else res.destroy();
     }
   }
@@ -134,9 +135,9 @@ export class KubeletServer {
       const stream = this.streamRequest(kind, parts, query);
       await this.streaming.serve(stream, req, socket, head);
     } catch (err) {
-      const status = err instanceof HTTPError ? err.status : 500;
-      if (status >= 500) this.log.error({ err, url: req.url }, 'kubelet streaming request failed');
-      writeRawResponse(socket, status, STATUS_TEXT[status] ?? 'Error', err instanceof Error ? err.message : String(err));
+      const answer = errorAnswer(err);
+      if (answer.status >= 500) this.log.error({ err, url: req.url }, 'kubelet streaming request failed');
+      writeRawResponse(socket, answer.status, STATUS_TEXT[answer.status] ?? 'Error', answer.body, answer.contentType);
     }
   }
 
@@ -159,7 +160,7 @@ export class KubeletServer {
     if (!c?.id || !c.running) throw new HTTPError(500, `container not found ("${container}")`);
     const flag = (name: string): boolean => ['1', 'true'].includes(query.get(name) ?? '');
     const tty = flag('tty');
-    const base = { containerId: c.id, stdin: flag('input'), stdout: flag('output'), stderr: flag('error') && !tty, tty };
+    const base = { containerId: c.id, containerName: container, stdin: flag('input'), stdout: flag('output'), stderr: flag('error') && !tty, tty };
     if (kind === 'attach') return { kind: 'attach', ...base };
     const command = query.getAll('command');
     if (command.length === 0) throw new HTTPError(400, 'you must specify at least 1 command');

@@ -13,13 +13,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { RuntimeService } from '../cri/types.js';
+import { ContainerState, type RuntimeService } from '../cri/types.js';
+import { errorAnswer, HTTPError } from '../server/errors.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { bridgeRemoteCommand, dialSPDY, openRuntimeStreams, tunnelSPDY, UpgradeRefused, type RuntimeStreams, type Upgraded } from './remotecommand.js';
 import { proxyUpgrade, writeRawResponse } from './upgrade-proxy.js';
 
 interface StdioRequest {
   containerId: string;
+  /** For messages (`container not found ("x")`). */
+  containerName: string;
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
@@ -110,8 +113,8 @@ export class StreamingHandler {
       const url = await this.runtimeURL(stream);
       upgraded = await dialSPDY(url, stream.kind === 'portforward' ? ['portforward.k8s.io'] : RUNTIME_REMOTECOMMAND_PROTOCOLS);
     } catch (err) {
-      const status = err instanceof UpgradeRefused ? err.status : 500;
-      writeRawResponse(socket, status, 'Error', err instanceof Error ? err.message : String(err));
+      const answer = err instanceof UpgradeRefused ? { status: err.status, body: err.body, contentType: 'text/plain; charset=utf-8' } : errorAnswer(err);
+      writeRawResponse(socket, answer.status, 'Error', answer.body, answer.contentType);
       return;
     }
     this.open.add(upgraded.socket);
@@ -144,6 +147,11 @@ export class StreamingHandler {
   }
 
   private async runtimeURL(stream: StreamRequest): Promise<string> {
+    if (stream.kind !== 'portforward') {
+      // As the kubelet finds the container among the running ones first (its state may have just changed).
+      const status = await this.runtime.containerStatus(stream.containerId).catch(() => undefined);
+      if (status?.state !== ContainerState.CONTAINER_RUNNING) throw new HTTPError(500, `container not found ("${stream.containerName}")`);
+    }
     switch (stream.kind) {
       case 'exec':
         return (await this.runtime.exec({ containerId: stream.containerId, cmd: stream.command, tty: stream.tty, stdin: stream.stdin, stdout: stream.stdout, stderr: stream.stderr })).url;

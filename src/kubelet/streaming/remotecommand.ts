@@ -139,8 +139,9 @@ export function bridgeRemoteCommand(ws: WebSocket, protocol: string, streams: Ru
         resolve();
       }
     });
+    // The runtime ends every stream when it is done (or when its connection drops, which ends them too), and
+    // only after their last data was read: then the Status goes last.
     void Promise.all([ended(streams.error), ended(streams.stdout), ended(streams.stderr)]).then(finish);
-    streams.session.on('close', () => setImmediate(finish));
   });
 }
 

@@ -257,8 +257,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const body = Buffer.alloc(8);
-    this.enqueue(() => this.frame(FrameType.GOAWAY, 0, body));
+    // No GOAWAY to a peer that already hung up: a write to a closed connection draws a reset.
+    if (!this.connEnded) this.enqueue(() => this.frame(FrameType.GOAWAY, 0, Buffer.alloc(8)));
     this.output = this.output.then(() => {
       if (!this.conn.destroyed) this.conn.end();
       this.deflate.close();
