@@ -1,5 +1,10 @@
 /** The node agent's flags, shared by `k8ts up` and `k8ts agent`, named as the kubelet's. */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
+
+/** `k8ts agent`'s default data dir. */
+export const DEFAULT_AGENT_DATA_DIR = join(homedir(), '.k8ts-agent');
 
 export interface KubeletFlags {
   /** `--container-runtime-endpoint`: a running CRI runtime; none: k8ts supervises its own containerd. */

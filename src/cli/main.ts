@@ -2,10 +2,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { addImagesCommand } from './images.js';
-import { addSimFlags, sim } from './sim.js';
-import { COMPONENTS, up } from './up.js';
-import { addKubeletFlags } from './kubelet-flags.js';
-import { agent, DEFAULT_AGENT_DATA_DIR } from './node-agent.js';
+import { addSimFlags } from './sim-flags.js';
+import { COMPONENTS } from './components.js';
+import { addKubeletFlags, DEFAULT_AGENT_DATA_DIR } from './kubelet-flags.js';
 import { K8TS_VERSION } from '../version.js';
 
 const program = new Command('k8ts')
@@ -43,7 +42,8 @@ const upCommand = program
   )
   .option('--scheduler-config <file>', 'a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) for the scheduler')
   .addOption(new Option('--sim-nodes <n>', 'run this many simulated nodes in-process (pods bound to them run without containers)').default(0).argParser(Number));
-addKubeletFlags(addSimFlags(upCommand)).action(up);
+// Each command loads only its own modules: `k8ts agent` on a node does not carry the apiserver and store.
+addKubeletFlags(addSimFlags(upCommand)).action(async (opts) => (await import('./up.js')).up(opts));
 
 addSimFlags(
   program
@@ -51,7 +51,7 @@ addSimFlags(
     .description('run simulated nodes against a cluster: they register, heartbeat, and run the pods bound to them without containers')
     .requiredOption('--kubeconfig <file>', 'the cluster to join')
     .addOption(new Option('--nodes <n>', 'how many simulated nodes').default(10).argParser(Number)),
-).action(sim);
+).action(async (opts) => (await import('./sim.js')).sim(opts));
 
 addKubeletFlags(
   program
@@ -61,7 +61,7 @@ addKubeletFlags(
     .requiredOption('--token <token>', 'a bearer token the apiserver accepts (a service account token or one of --token-auth-file)')
     .requiredOption('--certificate-authority <file>', "the cluster CA's certificate (<data-dir>/pki/ca.crt on the server)")
     .option('--data-dir <dir>', "the node agent's state, containerd's and the pods' logs", DEFAULT_AGENT_DATA_DIR),
-).action(agent);
+).action(async (opts) => (await import('./node-agent.js')).agent(opts));
 
 program
   .command('version')

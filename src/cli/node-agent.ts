@@ -31,8 +31,11 @@ export interface NodeAgentContext {
   metricsRegistry?: Registry;
 }
 
-/** Starts the node agent; on failure everything it started is stopped again before the error is thrown. */
-export async function startNodeAgent(flags: KubeletFlags, ctx: NodeAgentContext): Promise<NodeAgent> {
+/**
+ * The node agent for these flags, not started yet: the caller holds it before starting it, so a signal during
+ * the start (containerd up, the node not registered yet) still stops what was started.
+ */
+export async function createNodeAgent(flags: KubeletFlags, ctx: NodeAgentContext): Promise<NodeAgent> {
   const nodeName = flags.hostnameOverride ?? hostname().toLowerCase();
   const signer = ctx.caKeyUnknown ? await createCA() : ctx.ca;
   const serving = await issueCertificate(signer, { subject: `CN=${nodeName}`, usage: 'server', sans: [nodeName, nodeInternalIP(), '127.0.0.1', 'localhost'] });
@@ -53,13 +56,17 @@ export async function startNodeAgent(flags: KubeletFlags, ctx: NodeAgentContext)
     ...(ctx.metricsRegistry ? { metricsRegistry: ctx.metricsRegistry } : {}),
     logger: componentLogger('kubelet'),
   });
+  return agent;
+}
+
+/** Starts `agent`; on failure everything it started is stopped again before the error is thrown. */
+export async function startNodeAgent(agent: NodeAgent): Promise<void> {
   try {
     await agent.start();
   } catch (err) {
     await agent.stop().catch(() => undefined);
     throw err;
   }
-  return agent;
 }
 
 /** Sends a bearer token with every request (the agent's credentials). */
@@ -94,13 +101,7 @@ export async function agent(opts: AgentOptions): Promise<void> {
   const https = new Agent({ keepAlive: true, ca });
   const transport = new BearerTransport(new AgentTransport(https, { protocol: 'https:', host: server.hostname, port: server.port || '443' }), opts.token);
   const client = new Client(transport, `kubelet/v${KUBERNETES_VERSION.major}.${KUBERNETES_VERSION.minor}.${KUBERNETES_VERSION.patch} k8ts/${K8TS_VERSION}`);
-  let nodeAgent: NodeAgent;
-  try {
-    nodeAgent = await startNodeAgent(opts, { client, dataDir: opts.dataDir, ca: { cert: ca, key: '' }, caKeyUnknown: true });
-  } catch (err) {
-    console.error(`k8ts: kubelet: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  }
+  const nodeAgent = await createNodeAgent(opts, { client, dataDir: opts.dataDir, ca: { cert: ca, key: '' }, caKeyUnknown: true });
   const stop = async (): Promise<void> => {
     await nodeAgent.stop();
     client.close();
@@ -108,8 +109,12 @@ export async function agent(opts: AgentOptions): Promise<void> {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
+  try {
+    await startNodeAgent(nodeAgent);
+  } catch (err) {
+    console.error(`k8ts: kubelet: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
   log.info({ node: nodeAgent.nodeName, server: opts.server }, 'node agent joined');
   console.error(`k8ts: node ${nodeAgent.nodeName} joined ${opts.server}`);
 }
-
-export const DEFAULT_AGENT_DATA_DIR = join(homedir(), '.k8ts-agent');

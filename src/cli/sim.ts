@@ -2,13 +2,13 @@
  * `k8ts sim --nodes N --kubeconfig <file>`: simulated nodes against any cluster (`k8ts up --sim-nodes N` runs
  * the same simulator in-process). Options shared by both commands are declared once here.
  */
-import { Command, Option } from 'commander';
 import type { Taint } from 'kubernetes-types/core/v1.js';
 import { Client } from '../client/client.js';
 import { transportFromKubeconfig } from '../client/https-transport.js';
 import { NodeSimulator, type SimulatorOptions } from '../sim/simulator.js';
 import { componentLogger } from '../util/log.js';
 import { parseDuration } from './duration.js';
+import { addSimFlags, type SimFlags } from './sim-flags.js';
 
 /** `key=value[:Effect]` as kubectl taint writes taints. */
 function parseTaint(spec: string): Taint {
@@ -31,29 +31,7 @@ function parseLabels(spec: string): Record<string, string> {
 }
 
 /** Raw values of the simulator flags as commander hands them over. */
-export interface SimFlags {
-  simCpu: string;
-  simMemory: string;
-  simPods: number;
-  simZones: number;
-  simLabels?: string;
-  simTaints?: string[];
-  simPodStartDelay: string;
-  simNamePrefix: string;
-}
-
-/** Adds the flags that shape simulated nodes to a command. */
-export function addSimFlags(cmd: Command): Command {
-  return cmd
-    .option('--sim-cpu <quantity>', 'cpu capacity of each simulated node', '32')
-    .option('--sim-memory <quantity>', 'memory capacity of each simulated node', '256Gi')
-    .addOption(new Option('--sim-pods <n>', 'pod capacity of each simulated node').default(110).argParser(Number))
-    .addOption(new Option('--sim-zones <n>', 'zones the simulated nodes spread over (topology.kubernetes.io/zone)').default(3).argParser(Number))
-    .option('--sim-labels <k=v,...>', 'extra labels on every simulated node')
-    .addOption(new Option('--sim-taints <key=value:Effect...>', 'taints on every simulated node').argParser((v: string, prev: string[] = []) => [...prev, v]))
-    .option('--sim-pod-start-delay <duration>', 'how long a pod bound to a simulated node takes to be Running and Ready', '1s')
-    .option('--sim-name-prefix <prefix>', 'simulated node names are <prefix><index>', 'sim-node-');
-}
+export { addSimFlags, type SimFlags };
 
 /** Simulator options from the flags; throws a message naming the bad flag. */
 export function simulatorOptions(count: number, flags: SimFlags): SimulatorOptions {

@@ -21,9 +21,10 @@ import { inProcessTransport } from '../client/in-process-transport.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
 import { ControllerManager, selectControllers } from '../controllers/manager.js';
 import { parseDuration } from './duration.js';
+import { COMPONENTS } from './components.js';
 import { simulatorOptions, type SimFlags } from './sim.js';
 import type { KubeletFlags } from './kubelet-flags.js';
-import { startNodeAgent } from './node-agent.js';
+import { createNodeAgent, startNodeAgent } from './node-agent.js';
 import type { NodeAgent } from '../kubelet/app.js';
 import { NodeSimulator, type SimulatorOptions } from '../sim/simulator.js';
 import { SchedulerApp } from '../scheduler/app.js';
@@ -54,8 +55,7 @@ export interface UpOptions extends SimFlags, KubeletFlags {
   terminatedPodGcThreshold?: number;
 }
 
-/** Components `k8ts up` runs; each can be switched off with `--disable`. More join as they land. */
-export const COMPONENTS = ['compactor', 'controller-manager', 'scheduler', 'kubelet'] as const;
+export { COMPONENTS };
 
 /**
  * `k8ts up`: brings up every component on this machine: the datastore (SQLite under the data dir, or etcd),
@@ -240,13 +240,14 @@ export async function up(opts: UpOptions): Promise<void> {
   }
   if (!opts.disable.includes('kubelet')) {
     try {
-      nodeAgent = await startNodeAgent(opts, {
+      nodeAgent = await createNodeAgent(opts, {
         client: inProcessClient(`system:node:${opts.hostnameOverride ?? hostname().toLowerCase()}`, 'kubelet'),
         dataDir: opts.dataDir,
         ca: pki.ca,
         informers,
         metricsRegistry: apiserver.metrics.registry,
       });
+      await startNodeAgent(nodeAgent);
     } catch (err) {
       log.fatal({ err }, 'node agent failed to start');
       fail(`kubelet: ${err instanceof Error ? err.message : String(err)}`);

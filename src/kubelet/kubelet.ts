@@ -23,9 +23,10 @@ import { ContainerState, type AuthConfig, type DNSConfig, type ImageService, typ
 import { parseResolvConf } from './kuberuntime/container-config.js';
 import { MANAGED_LABEL, POD_UID_LABEL } from './kuberuntime/labels.js';
 import { KubeRuntimeManager, type ProbeHost, type VolumeHost } from './kuberuntime/manager.js';
-import { podRuntimeStatus, type PodRuntimeStatus } from './kuberuntime/runtime-status.js';
+import { podRuntimeStatus, type PodRuntimeLists, type PodRuntimeStatus } from './kuberuntime/runtime-status.js';
 import { defaultNodeName, evictionObservations, initialNode, machineInfo, nodeConditions, nodeImages, nodeInternalIP, type MachineInfo } from './nodestatus.js';
 import { StatsProvider } from './stats/summary.js';
+import { ContainerLogRotator } from './logs/rotator.js';
 import { DEFAULT_EVICTION_HARD, EvictionManager, parseEvictionHard, type Threshold } from './eviction/manager.js';
 import { DEFAULT_IMAGE_GC_POLICY, ImageGCManager, type ImageGCPolicy } from './images/gc.js';
 import { generatePodStatus } from './status/generate.js';
@@ -106,6 +107,10 @@ export class Kubelet {
   private readonly resyncTimers = new Map<string, NodeJS.Timeout>();
   /** Containers' states at the last relist (PLEG). */
   private relisted = new Map<string, { uid: string; state: ContainerState }>();
+  /** The last relist's sandboxes and containers by pod UID, and when its list calls began. */
+  private snapshot: { listedAtMs: number; byPod: Map<string, PodRuntimeLists> } = { listedAtMs: 0, byPod: new Map() };
+  /** When the agent last changed (or read after changing) each pod's runtime state. */
+  private readonly lastActionMs = new Map<string, number>();
   private machine!: MachineInfo;
   private hostIP = '127.0.0.1';
   private hostDNS: DNSConfig = { servers: [], searches: [], options: [] };
@@ -115,6 +120,7 @@ export class Kubelet {
   readonly stats: StatsProvider;
   private readonly eviction: EvictionManager;
   private readonly imageGC: ImageGCManager;
+  private readonly logRotator: ContainerLogRotator;
   private readonly prober: ProbeManager;
   /** The probes' view for the sync loop; kill requests wait here, by container ID, for the next sync. */
   private readonly probes: ProbeHost;
@@ -150,6 +156,13 @@ export class Kubelet {
       },
       policy: o.imageGCPolicy ?? DEFAULT_IMAGE_GC_POLICY,
       pinned: o.pinnedImages,
+      logger: this.log,
+    });
+    this.logRotator = new ContainerLogRotator({
+      runtime: o.runtime,
+      // The running containers of the last syncs: their log files are the ones still being written.
+      containers: () =>
+        [...this.lastRuntime.values()].flatMap(({ runtime }) => runtime.containers.filter((c) => c.state === ContainerState.CONTAINER_RUNNING && c.logPath).map((c) => ({ id: c.id, logPath: c.logPath }))),
       logger: this.log,
     });
     this.prober = new ProbeManager({ runtime: o.runtime, ...(o.metricsRegistry ? { registry: o.metricsRegistry } : {}) });
@@ -206,6 +219,7 @@ export class Kubelet {
         const sandbox = last?.runtime.sandboxes.find((s) => s.ready);
         return { uid, ...(sandbox ? { sandboxId: sandbox.id } : {}), containers };
       },
+      summary: () => this.stats.summary(),
       isContainerRunning: async (_ns, _pod, _container, id) => {
         try {
           return (await this.o.runtime.containerStatus(id)).state === ContainerState.CONTAINER_RUNNING;
@@ -271,6 +285,7 @@ export class Kubelet {
     this.every(300_000, async () => {
       await this.imageGC.garbageCollect();
     });
+    this.logRotator.start();
     // Periodic resync of every pod (kube: 1 min), a safety net under the event-driven syncs.
     this.every(this.o.syncFrequencyMs ?? 60_000, async () => {
       for (const uid of this.podsByUid.keys()) this.workers.enqueue(uid);
@@ -285,6 +300,7 @@ export class Kubelet {
     this.resyncTimers.clear();
     await this.workers.stop();
     this.prober.stop();
+    await this.logRotator.stop();
     if (this.ownsInformers) this.informers.shutdown();
   }
 
@@ -471,8 +487,9 @@ export class Kubelet {
     if (phase === 'Succeeded' || phase === 'Failed') {
       // Finished: nothing may run (the sandbox is released); containers stay for their logs.
       if (!state.finished) {
-        const runtime = await podRuntimeStatus(this.o.runtime, uid);
+        const runtime = await podRuntimeStatus(this.o.runtime, uid, this.runtimeManager.details);
         await this.runtimeManager.killPod(pod, runtime, undefined, 'Completed');
+        this.lastActionMs.set(uid, Date.now());
         state.finished = true;
       }
       return;
@@ -486,7 +503,8 @@ export class Kubelet {
     if (deadline !== undefined) this.resyncAfter(uid, startMs + deadline * 1000 - Date.now() + 10);
 
     const t0 = performance.now();
-    const result = await this.runtimeManager.syncPod(pod);
+    const result = await this.runtimeManager.syncPod(pod, this.relistedLists(uid));
+    this.lastActionMs.set(uid, Date.now());
     const t1 = performance.now();
     this.lastRuntime.set(uid, { runtime: result.runtime, waiting: result.waiting });
     const sandboxIP = result.runtime.sandboxes[0]?.ip;
@@ -528,10 +546,11 @@ export class Kubelet {
   private async failPod(pod: PodObject, state: PodState, reason: string, message: string, condition?: PodCondition): Promise<void> {
     // Set before anything is awaited: the pod worker must not start containers again meanwhile.
     state.failed = true;
-    const runtime = await podRuntimeStatus(this.o.runtime, pod.metadata.uid!);
+    const runtime = await podRuntimeStatus(this.o.runtime, pod.metadata.uid!, this.runtimeManager.details);
     void this.recorder.event(pod, 'Warning', reason, message);
     await this.runtimeManager.killPod(pod, runtime, reason === 'Evicted' ? 0 : undefined, reason);
-    const after = await podRuntimeStatus(this.o.runtime, pod.metadata.uid!);
+    this.lastActionMs.set(pod.metadata.uid!, Date.now());
+    const after = await podRuntimeStatus(this.o.runtime, pod.metadata.uid!, this.runtimeManager.details);
     const status = generatePodStatus({
       pod,
       runtime: after,
@@ -554,12 +573,13 @@ export class Kubelet {
    */
   private async terminatePod(pod: PodObject, state: PodState): Promise<void> {
     const uid = pod.metadata.uid!;
-    const runtime = await podRuntimeStatus(this.o.runtime, uid);
+    const runtime = await podRuntimeStatus(this.o.runtime, uid, this.runtimeManager.details);
     this.prober.stopLivenessAndStartup(uid);
     await this.runtimeManager.killPod(pod, runtime, pod.metadata.deletionGracePeriodSeconds ?? undefined, 'Deleted');
+    this.lastActionMs.set(uid, Date.now());
     this.probes.removePod(uid);
     this.probedPods.delete(uid);
-    const after = await podRuntimeStatus(this.o.runtime, uid);
+    const after = await podRuntimeStatus(this.o.runtime, uid, this.runtimeManager.details);
     if (after.containers.some((c) => c.state === ContainerState.CONTAINER_RUNNING)) {
       this.resyncAfter(uid, 1000);
       return;
@@ -596,6 +616,7 @@ export class Kubelet {
     this.probes.removePod(uid);
     this.probedPods.delete(uid);
     this.lastRuntime.delete(uid);
+    this.lastActionMs.delete(uid);
     const t = this.resyncTimers.get(uid);
     if (t) clearTimeout(t);
     this.resyncTimers.delete(uid);
@@ -617,9 +638,29 @@ export class Kubelet {
     state.lastStatus = serialized;
   }
 
+  /**
+   * The relist's view of a pod, when it was listed after the agent last acted on the pod (so it cannot miss a
+   * container the agent just started); undefined means: list it now.
+   */
+  private relistedLists(uid: string): PodRuntimeLists | undefined {
+    if (this.snapshot.listedAtMs <= (this.lastActionMs.get(uid) ?? Infinity)) return undefined;
+    return this.snapshot.byPod.get(uid) ?? { sandboxes: [], containers: [] };
+  }
+
   /** PLEG: relists the runtime's containers and wakes the worker of every pod whose containers changed. */
   private async relist(): Promise<void> {
-    const containers = await this.o.runtime.listContainers({ labelSelector: { [MANAGED_LABEL]: 'true' } });
+    const listedAtMs = Date.now();
+    const selector = { labelSelector: { [MANAGED_LABEL]: 'true' } };
+    const [sandboxes, containers] = await Promise.all([this.o.runtime.listPodSandbox(selector), this.o.runtime.listContainers(selector)]);
+    const byPod = new Map<string, PodRuntimeLists>();
+    const lists = (uid: string): PodRuntimeLists => {
+      let l = byPod.get(uid);
+      if (!l) byPod.set(uid, (l = { sandboxes: [], containers: [] }));
+      return l;
+    };
+    for (const s of sandboxes) if (s.labels?.[POD_UID_LABEL]) lists(s.labels[POD_UID_LABEL]).sandboxes.push(s);
+    for (const c of containers) if (c.labels?.[POD_UID_LABEL]) lists(c.labels[POD_UID_LABEL]).containers.push(c);
+    this.snapshot = { listedAtMs, byPod };
     const now = new Map<string, { uid: string; state: ContainerState }>();
     const changed = new Set<string>();
     for (const c of containers) {
@@ -631,6 +672,7 @@ export class Kubelet {
     }
     for (const [id, before] of this.relisted) if (!now.has(id)) changed.add(before.uid);
     this.relisted = now;
+    this.stats.prune(new Set(now.keys()));
     for (const uid of changed) {
       if (this.podsByUid.has(uid)) this.workers.enqueue(uid);
     }

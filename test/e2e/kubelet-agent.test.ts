@@ -12,7 +12,7 @@ import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { k8tsBin, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { ensureTestImages, testImage } from '../helpers/images.js';
 import { ok } from '../helpers/kubectl-e2e.js';
-import { releaseDataDir, removeAllSandboxes } from '../helpers/node-cleanup.js';
+import { cleanNode } from '../helpers/node-cleanup.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
 
@@ -43,14 +43,13 @@ describe('k8ts agent joins a cluster (root, containerd)', () => {
     agent.stderr!.on('data', (c: Buffer) => (agentErr += c.toString()));
   });
   after(async () => {
-    await removeAllSandboxes(agentDir()).catch(() => undefined);
     if (agent && agent.exitCode === null) {
       const exited = new Promise((r) => agent.once('exit', r));
       agent.kill('SIGTERM');
       await exited;
     }
     await cluster?.stop();
-    await releaseDataDir(agentDir(), '10.250.10.0/24');
+    await cleanNode(agentDir(), '10.250.10.0/24');
     await dir?.remove();
   });
 

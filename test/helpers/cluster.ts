@@ -6,7 +6,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './tmp.js';
-import { releaseDataDir, removeAllSandboxes } from './node-cleanup.js';
+import { cleanNode } from './node-cleanup.js';
 
 /** The k8ts CLI entry point, for tests that start other commands (`k8ts sim`). */
 export const k8tsBin = fileURLToPath(new URL('../../../bin/k8ts.js', import.meta.url));
@@ -114,12 +114,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       await exited;
     },
     async stop() {
-      // Real containers outlive `k8ts up` (as they outlive a kubelet); remove them while containerd still runs.
-      if (opts.kubelet && running) await removeAllSandboxes(dataDir);
       await cluster.shutdown('SIGTERM');
+      // Real containers outlive `k8ts up` (as they outlive a kubelet): tear them down once it has stopped.
       if (opts.kubelet) {
         const i = args.indexOf('--pod-cidr');
-        await releaseDataDir(dataDir, i >= 0 ? args[i + 1] : undefined);
+        await cleanNode(dataDir, i >= 0 ? args[i + 1] : undefined);
       }
       await owned?.remove();
     },

@@ -3,15 +3,51 @@
  * CRI (containerd keeps them running after `k8ts up` stops, as a real node does), mounts under its data dir
  * undone, and stray shims stopped, so the next test finds a clean machine. Needs root.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connectCri } from '../../src/kubelet/cri/client.js';
-import { containerdSocketPath } from '../../src/kubelet/containerd/config.js';
+import { containerdPaths, containerdSocketPath } from '../../src/kubelet/containerd/config.js';
 import { bridgeFor } from '../../src/kubelet/app.js';
 
 const run = promisify(execFile);
+
+/**
+ * Cleans the node of a stopped node agent: starts its containerd again from the config it left under
+ * `<dataDir>/containerd` (so CNI tears the pod networks down properly), removes every sandbox, stops it, and
+ * releases what is left (mounts, shims, bridge, NAT rules). Call it after the agent's process has exited: a
+ * running agent would start the pods again.
+ */
+export async function cleanNode(dataDir: string, podCIDR?: string): Promise<void> {
+  const paths = containerdPaths(join(dataDir, 'containerd'));
+  if (existsSync(paths.config)) {
+    const containerd = spawn('containerd', ['--config', paths.config], { stdio: 'ignore', env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` } });
+    try {
+      const cri = connectCri(`unix://${paths.socket}`, { timeoutMs: 5000 });
+      try {
+        for (let i = 0; i < 100; i++) {
+          try {
+            await cri.runtime.version();
+            break;
+          } catch {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      } finally {
+        cri.close();
+      }
+      await removeAllSandboxes(dataDir);
+    } finally {
+      const exited = new Promise((r) => containerd.once('exit', r));
+      containerd.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (containerd.exitCode === null) containerd.kill('SIGKILL');
+    }
+  }
+  await releaseDataDir(dataDir, podCIDR);
+}
 
 /** Removes every sandbox the node agent of `dataDir` made (while its containerd still runs). */
 export async function removeAllSandboxes(dataDir: string): Promise<void> {
@@ -44,6 +80,7 @@ export async function releaseDataDir(dataDir: string, podCIDR?: string): Promise
   if (podCIDR) {
     await run('ip', ['link', 'del', bridgeFor(podCIDR)]).catch(() => undefined);
     await removeHostPortRules(podCIDR);
+    await run('iptables', ['-t', 'nat', '-D', 'POSTROUTING', '-s', podCIDR, '!', '-d', podCIDR, '-m', 'comment', '--comment', 'k8ts pod network masquerade', '-j', 'MASQUERADE']).catch(() => undefined);
   }
 }
 

@@ -146,7 +146,7 @@ describe('containerd config', () => {
       type: 'bridge',
       bridge: 'k8ts0',
       isGateway: true,
-      ipMasq: true,
+      ipMasq: false,
       hairpinMode: true,
       ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.3.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/x/networks' },
     });

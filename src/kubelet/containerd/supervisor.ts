@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { componentLogger } from '../../util/log.js';
 import { connectCri } from '../cri/client.js';
-import { writeCniConfig } from './cni.js';
+import { ensurePodNetworkMasquerade, writeCniConfig } from './cni.js';
 import { containerdPaths, renderContainerdConfig, type ContainerdConfigOptions, type ContainerdPaths } from './config.js';
 import { preflight } from './preflight.js';
 
@@ -136,6 +136,7 @@ export class ContainerdSupervisor {
       ipamDataDir: join(dir, 'cni', 'networks'),
     });
     await enableNodeSysctls();
+    await ensurePodNetworkMasquerade(this.options.podCIDR ?? '10.244.0.0/24').catch((err: unknown) => log.warn({ err }, 'pod network masquerade rule could not be added: pods may not reach the outside'));
 
     this.stopping = false;
     log.info({ dir, socket: this.paths.socket, snapshotter, streamServerPort, containerd: found.containerd }, 'starting containerd');

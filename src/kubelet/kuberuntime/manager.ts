@@ -13,7 +13,7 @@ import { CreateContainerConfigError, expandCommandAndArgs, expandSubPathExpr, ma
 import { computePodActions, type ContainerToStart, type PodActions, type ProbeView } from './actions.js';
 import { Backoff } from './backoff.js';
 import { containerConfig, etcHosts, podDNS, sandboxConfig } from './container-config.js';
-import { podRuntimeStatus, type PodRuntimeStatus, type RuntimeContainer } from './runtime-status.js';
+import { podRuntimeStatus, RuntimeDetailCache, type PodRuntimeLists, type PodRuntimeStatus, type RuntimeContainer } from './runtime-status.js';
 import type { WaitingReason } from '../status/generate.js';
 
 /** Where a pod's volumes are on the host (the volume manager's answer). */
@@ -76,6 +76,10 @@ export class KubeRuntimeManager {
   readonly crashBackoff = new Backoff();
   /** Image pull back-off per pod UID and image. */
   private readonly pullBackoff = new Backoff(IMAGE_BACKOFF_INITIAL_MS);
+  /** What the runtime said about container and sandbox instances, reused while their state holds. */
+  readonly details = new RuntimeDetailCache();
+  /** The pod IP each pod's /etc/hosts was written for. */
+  private readonly etcHostsFor = new Map<string, string>();
   /** Waiting reasons that outlive one sync (ErrImagePull while in ImagePullBackOff, ...). */
   private readonly waitingByPod = new Map<string, Map<string, WaitingReason>>();
 
@@ -89,17 +93,20 @@ export class KubeRuntimeManager {
     return join(this.o.rootDir, 'pods', uid);
   }
 
-  /** One sync of a running (not deleted, not finished) pod. */
-  async syncPod(pod: Pod): Promise<SyncResult> {
+  /**
+   * One sync of a running (not deleted, not finished) pod. `lists` is the relist's view of its instances when
+   * that is newer than anything this agent did to the pod; otherwise they are listed now.
+   */
+  async syncPod(pod: Pod, lists?: PodRuntimeLists): Promise<SyncResult> {
     const uid = pod.metadata!.uid!;
-    let runtime = await podRuntimeStatus(this.o.runtime, uid);
+    let runtime = await podRuntimeStatus(this.o.runtime, uid, this.details, lists);
     const actions = computePodActions(pod, runtime, this.o.probes);
     const waiting = this.waitingByPod.get(uid) ?? new Map<string, WaitingReason>();
     this.waitingByPod.set(uid, waiting);
 
     if (actions.killPod) {
       await this.killPod(pod, runtime, undefined, actions.createSandbox ? 'SandboxChanged' : 'Completed');
-      if (!actions.createSandbox) return { runtime: await podRuntimeStatus(this.o.runtime, uid), actions, waiting };
+      if (!actions.createSandbox) return { runtime: await podRuntimeStatus(this.o.runtime, uid, this.details), actions, waiting };
     }
     // Probes asked for these to be killed (or the spec changed): stop them before starting their successors.
     await Promise.all(
@@ -146,7 +153,7 @@ export class KubeRuntimeManager {
       // Init containers run one at a time, and a sidecar must be up before the next init container.
       if (start.kind !== 'regular' && (!ok || !actions.initialized)) break;
     }
-    runtime = await podRuntimeStatus(this.o.runtime, uid);
+    runtime = await podRuntimeStatus(this.o.runtime, uid, this.details);
     return { runtime, actions, waiting };
   }
 
@@ -321,6 +328,9 @@ export class KubeRuntimeManager {
   }
 
   private async writeEtcHosts(pod: Pod, podIP: string): Promise<void> {
+    // Written when the sandbox (and so the IP) is new, not on every sync.
+    if (this.etcHostsFor.get(pod.metadata!.uid!) === podIP) return;
+    this.etcHostsFor.set(pod.metadata!.uid!, podIP);
     const dir = this.podDir(pod.metadata!.uid!);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'etc-hosts'), etcHosts(pod, podIP), { mode: 0o644 });
@@ -402,7 +412,9 @@ export class KubeRuntimeManager {
 
   /** Removes every container and sandbox of a pod (after its deletion). */
   async removePod(uid: string): Promise<void> {
-    const runtime = await podRuntimeStatus(this.o.runtime, uid);
+    const runtime = await podRuntimeStatus(this.o.runtime, uid, this.details);
+    this.details.forget([...runtime.sandboxes.map((s) => s.id), ...runtime.containers.map((c) => c.id)]);
+    this.etcHostsFor.delete(uid);
     for (const s of runtime.sandboxes) {
       try {
         await this.o.runtime.stopPodSandbox(s.id);

@@ -2,7 +2,7 @@
  * A pod as the container runtime sees it: its sandboxes and every container instance (running or dead),
  * read back from CRI by the pod UID label. This is what the sync loop compares with the pod's spec.
  */
-import { ContainerState, PodSandboxState, type RuntimeService } from '../cri/types.js';
+import { ContainerState, PodSandboxState, type Container, type ContainerStatus, type PodSandbox, type RuntimeService } from '../cri/types.js';
 import {
   CONTAINER_HASH_ANNOTATION,
   CONTAINER_NAME_LABEL,
@@ -54,23 +54,64 @@ export function nanosToMs(ns: bigint | number | undefined): number {
   return Number(BigInt(ns) / 1_000_000n);
 }
 
-/** Reads a pod's sandboxes and containers from the runtime. */
-export async function podRuntimeStatus(runtime: RuntimeService, uid: string): Promise<PodRuntimeStatus> {
+/**
+ * Details of container and sandbox instances that cannot change while their state stays the same (a running
+ * container's start time and annotations, an exited one's exit code, a ready sandbox's IP), so a pod sync asks
+ * the runtime only about instances that are new or changed state: one list call per pod instead of one call
+ * per container.
+ */
+export class RuntimeDetailCache {
+  private readonly containers = new Map<string, { state: ContainerState; status: ContainerStatus }>();
+  private readonly sandboxes = new Map<string, { state: PodSandboxState; ip?: string }>();
+
+  async containerStatus(runtime: RuntimeService, id: string, state: ContainerState): Promise<ContainerStatus> {
+    const hit = this.containers.get(id);
+    if (hit && hit.state === state) return hit.status;
+    const status = await runtime.containerStatus(id);
+    this.containers.set(id, { state: status.state, status });
+    return status;
+  }
+
+  async sandboxIP(runtime: RuntimeService, id: string, state: PodSandboxState): Promise<string | undefined> {
+    const hit = this.sandboxes.get(id);
+    if (hit && hit.state === state) return hit.ip;
+    const ip = state === PodSandboxState.SANDBOX_READY ? (await runtime.podSandboxStatus(id)).network?.ip || undefined : undefined;
+    this.sandboxes.set(id, { state, ip });
+    return ip;
+  }
+
+  /** Forgets instances of a pod that is gone. */
+  forget(ids: Iterable<string>): void {
+    for (const id of ids) {
+      this.containers.delete(id);
+      this.sandboxes.delete(id);
+    }
+  }
+}
+
+/** A pod's sandboxes and containers as one list of the runtime returned them. */
+export interface PodRuntimeLists {
+  sandboxes: PodSandbox[];
+  containers: Container[];
+}
+
+/**
+ * Reads a pod's sandboxes and containers from the runtime (details through `cache` when given). `lists` is a
+ * recent enough listing of them (the relist's), saving the two list calls.
+ */
+export async function podRuntimeStatus(runtime: RuntimeService, uid: string, cache?: RuntimeDetailCache, lists?: PodRuntimeLists): Promise<PodRuntimeStatus> {
   const selector = { [POD_UID_LABEL]: uid };
-  const [sandboxes, containers] = await Promise.all([
-    runtime.listPodSandbox({ labelSelector: selector }),
-    runtime.listContainers({ labelSelector: selector }),
-  ]);
+  const [sandboxes, containers] = lists
+    ? [lists.sandboxes, lists.containers]
+    : await Promise.all([runtime.listPodSandbox({ labelSelector: selector }), runtime.listContainers({ labelSelector: selector })]);
   const sandboxStatuses = await Promise.all(
     sandboxes.map(async (s): Promise<RuntimeSandbox> => {
       const ready = s.state === PodSandboxState.SANDBOX_READY;
       let ip: string | undefined;
-      if (ready) {
-        try {
-          ip = (await runtime.podSandboxStatus(s.id)).network?.ip || undefined;
-        } catch {
-          // Gone between list and status: treated as not ready below.
-        }
+      try {
+        ip = cache ? await cache.sandboxIP(runtime, s.id, s.state) : ready ? (await runtime.podSandboxStatus(s.id)).network?.ip || undefined : undefined;
+      } catch {
+        // Gone between list and status: treated as not ready below.
       }
       return { id: s.id, attempt: s.metadata.attempt ?? 0, ready, ip, createdAtMs: nanosToMs(s.createdAt) };
     }),
@@ -80,7 +121,7 @@ export async function podRuntimeStatus(runtime: RuntimeService, uid: string): Pr
       containers.map(async (c): Promise<RuntimeContainer | undefined> => {
         let st;
         try {
-          st = await runtime.containerStatus(c.id);
+          st = cache ? await cache.containerStatus(runtime, c.id, c.state) : await runtime.containerStatus(c.id);
         } catch {
           return undefined;
         }

@@ -37,4 +37,6 @@ export interface KubeletServerHost {
    * `findPod` (fine when the host's pod state is live).
    */
   isContainerRunning?(namespace: string, pod: string, container: string, id: string): boolean | Promise<boolean>;
+  /** The Summary API answer (`/stats/summary`): node, pod and container CPU and memory. */
+  summary?(): Promise<unknown>;
 }

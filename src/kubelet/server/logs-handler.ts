@@ -3,12 +3,10 @@
  * `text/plain` (chunked). Errors are worded as the kubelet's (`container "x" in pod "y" is waiting to start:
  * ContainerCreating`) and answered with 400, as the kubelet answers GetKubeletContainerLogs failures.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { readContainerLogs, type ContainerLogOptions } from '../logs/reader.js';
 import { HTTPError } from './errors.js';
 import type { KubeletServerHost } from './host.js';
-
-export { HTTPError };
 
 function isTrue(v: string | null): boolean {
   return v !== null && v !== '' && v !== 'false' && v !== '0';
@@ -61,7 +59,7 @@ export function logPathFor(host: KubeletServerHost, namespace: string, podName: 
   return { path: c.logPath, id: c.id };
 }
 
-export async function serveContainerLogs(host: KubeletServerHost, req: IncomingMessage, res: ServerResponse, parts: string[], query: URLSearchParams): Promise<void> {
+export async function serveContainerLogs(host: KubeletServerHost, res: ServerResponse, parts: string[], query: URLSearchParams): Promise<void> {
   const [namespace, podName, container] = parts;
   if (!namespace || !podName || !container) throw new HTTPError(400, 'namespace, pod and container are required: /containerLogs/{namespace}/{pod}/{container}');
   const opts = parseLogOptions(query);
@@ -94,5 +92,4 @@ export async function serveContainerLogs(host: KubeletServerHost, req: IncomingM
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   res.end();
-  void req;
 }

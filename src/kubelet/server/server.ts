@@ -5,7 +5,7 @@
  *
  * Routes, as the kubelet's: GET /healthz, GET /containerLogs/{ns}/{pod}/{container},
  * /exec/{ns}/{pod}/{container}?command=..&input=1&output=1&error=1&tty=1, /attach/{ns}/{pod}/{container},
- * /portForward/{ns}/{pod}. Streams are served by `StreamingHandler` (src/kubelet/streaming/).
+ * /portForward/{ns}/{pod}, GET /stats/summary. Streams are served by `StreamingHandler` (src/kubelet/streaming/).
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -109,7 +109,13 @@ export class KubeletServer {
           return;
         case 'containerLogs':
           if (req.method !== 'GET') throw new HTTPError(405, `method ${req.method} not allowed`);
-          await serveContainerLogs(this.opts.host, req, res, parts, query);
+          await serveContainerLogs(this.opts.host, res, parts, query);
+          return;
+        case 'stats':
+          // The Summary API (stats/v1alpha1), as metrics-server reads it from /stats/summary.
+          if (parts[0] !== 'summary' || !this.opts.host.summary) throw new HTTPError(404, '404 page not found');
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify(await this.opts.host.summary()));
           return;
         case 'exec':
         case 'attach':

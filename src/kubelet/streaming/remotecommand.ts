@@ -15,6 +15,10 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { SpdySession, type SpdyStream } from './spdy.js';
 
+/** WebSocket bytes buffered past which the source is paused, and below which it resumes. */
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+
 /** Channel numbers of the remotecommand WebSocket protocols. */
 export const Channel = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
 
@@ -104,16 +108,26 @@ function ended(stream: SpdyStream | undefined): Promise<void> {
  */
 export function bridgeRemoteCommand(ws: WebSocket, protocol: string, streams: RuntimeStreams): Promise<void> {
   const v5 = protocol.startsWith('v5.');
+  // Back-pressure both ways: stop reading the runtime while kubectl's socket is full, and stop reading
+  // kubectl while the runtime's is.
   const send = (channel: number, data: Buffer): void => {
-    if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), data]), { binary: true });
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(Buffer.concat([Buffer.from([channel]), data]), { binary: true }, () => {
+      if (ws.bufferedAmount < LOW_WATER) streams.session.resume();
+    });
+    if (ws.bufferedAmount > HIGH_WATER) streams.session.pause();
+  };
+  const forward = (stream: SpdyStream | undefined, data: Buffer): void => {
+    stream?.write(data);
+    if (streams.session.congested(() => ws.resume())) ws.pause();
   };
   ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[]) => {
     const msg = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
     if (msg.length === 0) return;
     const channel = msg[0]!;
     const data = msg.subarray(1);
-    if (channel === Channel.stdin && data.length) streams.stdin?.write(data);
-    else if (channel === Channel.resize && data.length) streams.resize?.write(data);
+    if (channel === Channel.stdin && data.length) forward(streams.stdin, data);
+    else if (channel === Channel.resize && data.length) forward(streams.resize, data);
     else if (v5 && channel === Channel.close && data[0] === Channel.stdin) streams.stdin?.end();
   });
   streams.stdout?.on('data', (c: Buffer) => send(Channel.stdout, c));
@@ -151,10 +165,17 @@ export function tunnelSPDY(ws: WebSocket, up: Upgraded): Promise<void> {
     if (up.head.length) ws.send(up.head, { binary: true });
     ws.on('message', (raw: Buffer | ArrayBuffer | Buffer[]) => {
       const msg = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
-      up.socket.write(msg);
+      if (!up.socket.write(msg)) {
+        ws.pause();
+        up.socket.once('drain', () => ws.resume());
+      }
     });
     up.socket.on('data', (c: Buffer) => {
-      if (ws.readyState === ws.OPEN) ws.send(c, { binary: true });
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(c, { binary: true }, () => {
+        if (ws.bufferedAmount < LOW_WATER) up.socket.resume();
+      });
+      if (ws.bufferedAmount > HIGH_WATER) up.socket.pause();
     });
     let closed = false;
     const close = (): void => {

@@ -12,7 +12,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
-import { constants as zlibConstants, createDeflate, createInflate, type Deflate, type Inflate } from 'node:zlib';
+import { decodeHeaderBlock, encodeHeaderBlock, headerCodecs, type SpdyHeaders } from './spdy-headers.js';
+
+export { SPDY3_DICTIONARY, type SpdyHeaders } from './spdy-headers.js';
 
 const VERSION = 3;
 const FLAG_FIN = 0x01;
@@ -26,93 +28,8 @@ export const RstStatus = { PROTOCOL_ERROR: 1, INVALID_STREAM: 2, REFUSED_STREAM:
 /** Largest DATA payload sent in one frame. */
 const MAX_DATA = 32 * 1024;
 
-/** The SPDY/3 header compression dictionary (a constant of the specification), built from its parts. */
-export const SPDY3_DICTIONARY: Buffer = (() => {
-  const words = ['options', 'head', 'post', 'put', 'delete', 'trace', 'accept', 'accept-charset', 'accept-encoding', 'accept-language', 'accept-ranges', 'age', 'allow', 'authorization', 'cache-control', 'connection', 'content-base', 'content-encoding', 'content-language', 'content-length', 'content-location', 'content-md5', 'content-range', 'content-type', 'date', 'etag', 'expect', 'expires', 'from', 'host', 'if-match', 'if-modified-since', 'if-none-match', 'if-range', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'pragma', 'proxy-authenticate', 'proxy-authorization', 'range', 'referer', 'retry-after', 'server', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'user-agent', 'vary', 'via', 'warning', 'www-authenticate', 'method', 'get', 'status', '200 OK', 'version', 'HTTP/1.1', 'url', 'public', 'set-cookie', 'keep-alive', 'origin'];
-  const codes = '100101201202205206300302303304305306307402405406407408409410411412413414415416417502504505';
-  const reasons = '203 Non-Authoritative Information204 No Content301 Moved Permanently400 Bad Request401 Unauthorized403 Forbidden404 Not Found500 Internal Server Error501 Not Implemented503 Service Unavailable';
-  const dates = 'Jan Feb Mar Apr May Jun Jul Aug Sept Oct Nov Dec 00:00:00 Mon, Tue, Wed, Thu, Fri, Sat, Sun, GMT';
-  const types = 'chunked,text/html,image/png,image/jpg,image/gif,application/xml,application/xhtml+xml,text/plain,text/javascript,publicprivatemax-age=gzip,deflate,sdchcharset=utf-8charset=iso-8859-1,utf-,*,enq=0.';
-  const parts: Buffer[] = [];
-  for (const w of words) {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(w.length);
-    parts.push(len, Buffer.from(w, 'latin1'));
-  }
-  parts.push(Buffer.from(codes + reasons + dates + types, 'latin1'));
-  return Buffer.concat(parts);
-})();
-
-/** Header names are lower case on the wire; a value with several entries joins them with NUL. */
-export type SpdyHeaders = Record<string, string>;
-
-/**
- * One zlib context used block by block (SPDY compresses every header block of a session in one stream,
- * sync-flushed): each block is written, flushed, and what the flush produced is read back, in order.
- */
-class HeaderCodec {
-  private chain: Promise<unknown> = Promise.resolve();
-  constructor(private readonly z: Deflate | Inflate) {
-    z.on('error', () => undefined);
-  }
-
-  process(block: Buffer): Promise<Buffer> {
-    const run = (): Promise<Buffer> =>
-      new Promise((resolve, reject) => {
-        this.z.once('error', reject);
-        this.z.write(block);
-        this.z.flush(zlibConstants.Z_SYNC_FLUSH, () => {
-          this.z.off('error', reject);
-          const parts: Buffer[] = [];
-          for (let c = this.z.read() as Buffer | null; c !== null; c = this.z.read() as Buffer | null) parts.push(c);
-          resolve(Buffer.concat(parts));
-        });
-      });
-    const result = this.chain.then(run);
-    this.chain = result.catch(() => undefined);
-    return result;
-  }
-
-  close(): void {
-    this.z.destroy();
-  }
-}
-
-function encodeHeaderBlock(headers: SpdyHeaders): Buffer {
-  const entries = Object.entries(headers);
-  const parts: Buffer[] = [];
-  const count = Buffer.alloc(4);
-  count.writeUInt32BE(entries.length);
-  parts.push(count);
-  for (const [name, value] of entries) {
-    for (const s of [name.toLowerCase(), value]) {
-      const b = Buffer.from(s, 'utf8');
-      const len = Buffer.alloc(4);
-      len.writeUInt32BE(b.length);
-      parts.push(len, b);
-    }
-  }
-  return Buffer.concat(parts);
-}
-
-function decodeHeaderBlock(block: Buffer): SpdyHeaders {
-  const headers: SpdyHeaders = {};
-  let off = 0;
-  const take = (): string => {
-    const len = block.readUInt32BE(off);
-    off += 4;
-    const s = block.toString('utf8', off, off + len);
-    off += len;
-    return s;
-  };
-  const count = block.readUInt32BE(off);
-  off += 4;
-  for (let i = 0; i < count; i++) {
-    const name = take().toLowerCase();
-    headers[name] = take();
-  }
-  return headers;
-}
+/** Bytes queued on the connection past which feeders are asked to wait. */
+const HIGH_WATER = 1024 * 1024;
 
 /** One SPDY stream: a duplex over DATA frames; `end()` half-closes (FIN). */
 export class SpdyStream extends Duplex {
@@ -208,8 +125,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   private readonly replyWaiters = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   private nextId: number;
   private buffer: Buffer = Buffer.alloc(0);
-  private readonly deflate = new HeaderCodec(createDeflate({ dictionary: SPDY3_DICTIONARY }));
-  private readonly inflate = new HeaderCodec(createInflate({ dictionary: SPDY3_DICTIONARY }));
+  private readonly codecs = headerCodecs();
   /** Frames go out in the order they were queued, though header blocks are compressed asynchronously. */
   private output: Promise<void> = Promise.resolve();
   /** Frames are handled one at a time, in order (a header block is inflated before the next frame). */
@@ -261,8 +177,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     if (!this.connEnded) this.enqueue(() => this.frame(FrameType.GOAWAY, 0, Buffer.alloc(8)));
     this.output = this.output.then(() => {
       if (!this.conn.destroyed) this.conn.end();
-      this.deflate.close();
-      this.inflate.close();
+      this.codecs.deflate.close();
+      this.codecs.inflate.close();
     });
     for (const s of [...this.streams.values()]) s.closeBoth();
     this.streams.clear();
@@ -273,9 +189,28 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     return this.closed;
   }
 
+  /** Stops reading from the connection (back-pressure: what we forward to cannot keep up). */
+  pause(): void {
+    this.conn.pause();
+  }
+
+  resume(): void {
+    this.conn.resume();
+  }
+
+  /**
+   * Whether what we write is piling up unsent; `onDrain` runs once it went out (back-pressure for whoever
+   * feeds our streams).
+   */
+  congested(onDrain: () => void): boolean {
+    if (this.conn.writableLength < HIGH_WATER) return false;
+    this.conn.once('drain', onDrain);
+    return true;
+  }
+
   /** @internal */
   compress(headers: SpdyHeaders): Promise<Buffer> {
-    return this.deflate.process(encodeHeaderBlock(headers));
+    return this.codecs.deflate.process(encodeHeaderBlock(headers));
   }
 
   private enqueue(frame: () => Buffer | Promise<Buffer>): void {
@@ -360,7 +295,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     switch (type) {
       case FrameType.SYN_STREAM: {
         const id = body.readUInt32BE(0) & 0x7fffffff;
-        const headers = decodeHeaderBlock(await this.inflate.process(body.subarray(10)));
+        const headers = decodeHeaderBlock(await this.codecs.inflate.process(body.subarray(10)));
         const stream = new SpdyStream(this, id, headers);
         this.streams.set(id, stream);
         this.emit('stream', stream);
@@ -369,7 +304,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
       }
       case FrameType.SYN_REPLY: {
         const id = body.readUInt32BE(0) & 0x7fffffff;
-        await this.inflate.process(body.subarray(4));
+        await this.codecs.inflate.process(body.subarray(4));
         const stream = this.streams.get(id);
         if (stream) stream.replied = true;
         this.replyWaiters.get(id)?.resolve();
@@ -379,7 +314,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
       }
       case FrameType.HEADERS: {
         const id = body.readUInt32BE(0) & 0x7fffffff;
-        await this.inflate.process(body.subarray(4));
+        await this.codecs.inflate.process(body.subarray(4));
         if (flags & FLAG_FIN) this.streams.get(id)?.onRemoteFin();
         return;
       }
