@@ -18,7 +18,7 @@ import { SharedInformerFactory } from '../client/informer-factory.js';
 import { CONFIGMAPS, LEASES, NODES, PODS, SECRETS, SERVICES, builtinResource } from '../client/resources.js';
 import type { KubeObject } from '../client/types.js';
 import { componentLogger } from '../util/log.js';
-import { LEASE_DURATION_SECONDS, NODE_LEASE_NAMESPACE } from '../sim/node-template.js';
+import { NODE_LEASE_NAMESPACE, nodeLease, renewNodeLease } from './nodelease.js';
 import { ContainerState, type AuthConfig, type DNSConfig, type ImageService, type RuntimeService } from './cri/types.js';
 import { parseResolvConf } from './kuberuntime/container-config.js';
 import { MANAGED_LABEL, POD_UID_LABEL } from './kuberuntime/labels.js';
@@ -396,26 +396,7 @@ export class Kubelet {
 
   private async renewLease(): Promise<void> {
     const leases = this.o.client.resource<Lease & KubeObject>(LEASES).namespace(NODE_LEASE_NAMESPACE);
-    const lease: Lease & KubeObject = {
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: {
-        name: this.nodeName,
-        namespace: NODE_LEASE_NAMESPACE,
-        ...(this.node?.metadata?.uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: this.node.metadata.uid }] } : {}),
-      },
-      spec: { holderIdentity: this.nodeName, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime() },
-    };
-    try {
-      await leases.update(lease);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      try {
-        await leases.create(lease);
-      } catch (createErr) {
-        if (!isAlreadyExists(createErr)) throw createErr;
-      }
-    }
+    await renewNodeLease(leases, nodeLease(this.nodeName, microTime(), this.node?.metadata?.uid));
   }
 
   private async updateNodeStatus(): Promise<void> {
@@ -542,6 +523,21 @@ export class Kubelet {
 
   private readonly probedPods = new Set<string>();
 
+  /** The status of a pod whose containers the agent stopped: nothing ready, containers terminated. */
+  private stoppedPodStatus(pod: PodObject, state: PodState, runtime: PodRuntimeStatus): PodStatus {
+    return generatePodStatus({
+      pod,
+      runtime,
+      waiting: new Map(),
+      isReady: () => false,
+      isStarted: () => false,
+      terminationMessages: state.terminationMessages,
+      hostIP: this.hostIP,
+      terminating: true,
+      startTimeMs: state.firstSeenMs,
+    });
+  }
+
   /** Stops a pod for good and reports it Failed with `reason` (DeadlineExceeded, Evicted). */
   private async failPod(pod: PodObject, state: PodState, reason: string, message: string, condition?: PodCondition): Promise<void> {
     // Set before anything is awaited: the pod worker must not start containers again meanwhile.
@@ -551,17 +547,7 @@ export class Kubelet {
     await this.runtimeManager.killPod(pod, runtime, reason === 'Evicted' ? 0 : undefined, reason);
     this.lastActionMs.set(pod.metadata.uid!, Date.now());
     const after = await podRuntimeStatus(this.o.runtime, pod.metadata.uid!, this.runtimeManager.details);
-    const status = generatePodStatus({
-      pod,
-      runtime: after,
-      waiting: new Map(),
-      isReady: () => false,
-      isStarted: () => false,
-      terminationMessages: state.terminationMessages,
-      hostIP: this.hostIP,
-      terminating: true,
-      startTimeMs: state.firstSeenMs,
-    });
+    const status = this.stoppedPodStatus(pod, state, after);
     const conditions = condition ? [...(status.conditions ?? []).filter((c) => c.type !== condition.type), { ...condition, lastTransitionTime: rfc3339() }] : status.conditions;
     await this.writeStatus(pod, state, { ...status, phase: 'Failed', reason, message, conditions });
   }
@@ -585,17 +571,7 @@ export class Kubelet {
       return;
     }
     await this.runtimeManager.terminationMessages(pod, after, state.terminationMessages);
-    const status = generatePodStatus({
-      pod,
-      runtime: after,
-      waiting: new Map(),
-      isReady: () => false,
-      isStarted: () => false,
-      terminationMessages: state.terminationMessages,
-      hostIP: this.hostIP,
-      terminating: true,
-      startTimeMs: state.firstSeenMs,
-    });
+    const status = this.stoppedPodStatus(pod, state, after);
     // A pod that ran to completion keeps its phase; one stopped by deletion ends Failed or Succeeded by exit codes.
     if (status.phase === 'Running' || status.phase === 'Pending') {
       const all = [...(status.containerStatuses ?? [])];

@@ -10,6 +10,7 @@ import type { ContainerImage, Node, NodeCondition } from 'kubernetes-types/core/
 import { rfc3339 } from '../apimachinery/time.js';
 import { KUBERNETES_VERSION } from '../version.js';
 import type { Image } from './cri/types.js';
+import { isPodNetworkInterface } from '../util/netif.js';
 import type { Observations } from './eviction/manager.js';
 
 /** What allocatable leaves out by default: the hard eviction thresholds memory.available<100Mi, nodefs.available<10%. */
@@ -44,13 +45,11 @@ function osImage(): string {
   return m?.[1] ?? 'Linux';
 }
 
-/** Interfaces the node agent itself makes (CNI bridges and pod veths) never name the node. */
-const POD_NETWORK_INTERFACE = /^(k8ts|cni|veth|docker|flannel|cali)/;
 
 /** The node's InternalIP: the first non-loopback IPv4 address of a host interface, else 127.0.0.1. */
 export function nodeInternalIP(): string {
   for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    if (POD_NETWORK_INTERFACE.test(name)) continue;
+    if (isPodNetworkInterface(name)) continue;
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';

@@ -6,6 +6,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { isPodNetworkInterface } from '../util/netif.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -62,8 +63,14 @@ export function defaultSANs(opts: PKIOptions = {}): string[] {
     `kubernetes.default.svc.${domain}`,
     opts.serviceIP ?? '10.96.0.1',
   ]);
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const addr of addrs ?? []) if (!addr.internal || addr.family === 'IPv4') names.add(addr.address.split('%')[0]!);
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    // Pod networking (the node agent's bridges and veths) is not how clients reach the apiserver, and a
+    // node with many pods would otherwise put hundreds of addresses in the certificate.
+    if (isPodNetworkInterface(name)) continue;
+    for (const addr of addrs ?? []) {
+      if (addr.family === 'IPv6' && (addr.internal || addr.address.toLowerCase().startsWith('fe80:'))) continue;
+      names.add(addr.address.split('%')[0]!);
+    }
   }
   for (const san of opts.sans ?? []) names.add(san);
   return [...names];
@@ -173,7 +180,8 @@ export async function ensureClusterPKI(dir: string, opts: PKIOptions = {}): Prom
   }
   const sans = defaultSANs(opts);
   let serving = fresh ? undefined : await readPair(dir, 'apiserver');
-  if (!serving || !sans.every((san) => certificateSANs(serving!.cert).includes(san))) {
+  const served = serving ? new Set(certificateSANs(serving.cert)) : undefined;
+  if (!serving || !sans.every((san) => served!.has(san))) {
     serving = await issueCertificate(ca, { subject: 'CN=kube-apiserver', usage: 'server', sans });
     await writePair(dir, 'apiserver', serving);
   }

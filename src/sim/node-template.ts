@@ -2,7 +2,6 @@
  * What a simulated node looks like: its Node object (capacity, labels, taints, zone, pod CIDR, a Ready
  * condition) and its Lease, the shapes a real kubelet registers and renews.
  */
-import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, Taint } from 'kubernetes-types/core/v1.js';
 
 /** The node fleet to simulate. */
@@ -35,8 +34,6 @@ export const DEFAULT_SIM_NODE_OPTIONS: SimNodeOptions = {
 export const SIM_NODE_ANNOTATION = 'k8ts.io/simulated-node';
 /** A pod with this annotation (seconds) and restartPolicy Never or OnFailure finishes (Succeeded) after running that long. */
 export const SIM_RUN_SECONDS_ANNOTATION = 'sim.k8ts.io/run-seconds';
-export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-export const LEASE_DURATION_SECONDS = 40;
 const KUBELET_VERSION = 'v1.32.0-k8ts-sim';
 
 export function nodeName(opts: SimNodeOptions, index: number): string {
@@ -118,14 +115,5 @@ export function nodeObject(opts: SimNodeOptions, index: number, now: string): No
         architecture: 'amd64',
       },
     },
-  };
-}
-
-export function leaseObject(name: string, now: string): Lease {
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: { name, namespace: NODE_LEASE_NAMESPACE },
-    spec: { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: now },
   };
 }

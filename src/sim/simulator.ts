@@ -8,18 +8,17 @@
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { ContainerStatus, Node, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
-import type { Client } from '../client/client.js';
+import type { Client, ResourceClient } from '../client/client.js';
 import { isAlreadyExists, isNotFound } from '../client/errors.js';
 import { SharedInformer } from '../client/informer.js';
 import type { SharedInformerFactory } from '../client/informer-factory.js';
 import { LEASES, NODES, PODS } from '../client/resources.js';
 import type { KubeObject } from '../client/types.js';
 import { componentLogger } from '../util/log.js';
+import { NODE_LEASE_NAMESPACE, nodeLease, renewNodeLease } from '../kubelet/nodelease.js';
 import {
   DEFAULT_SIM_NODE_OPTIONS,
   internalIP,
-  leaseObject,
-  NODE_LEASE_NAMESPACE,
   nodeName,
   nodeObject,
   podCIDR,
@@ -153,7 +152,7 @@ export class NodeSimulator {
   }
 
   /** Lease renewals spread evenly over the interval, like many kubelets' would be; node status less often. */
-  private startHeartbeats(nodes: ReturnType<Client['resource']>, leases: ReturnType<Client['resource']>): void {
+  private startHeartbeats(nodes: ReturnType<Client['resource']>, leases: ResourceClient<Lease & KubeObject>): void {
     const names = this.nodeNames;
     if (names.length === 0) return;
     const renewMs = this.simOpts.leaseRenewIntervalMs ?? 10_000;
@@ -180,18 +179,8 @@ export class NodeSimulator {
     this.timers.add(tick);
   }
 
-  private async renewLease(leases: ReturnType<Client['resource']>, name: string): Promise<void> {
-    const lease = leaseObject(name, microTime()) as Lease & KubeObject;
-    try {
-      await leases.update(lease);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      try {
-        await leases.create(lease);
-      } catch (createErr) {
-        if (!isAlreadyExists(createErr)) throw createErr;
-      }
-    }
+  private async renewLease(leases: ResourceClient<Lease & KubeObject>, name: string): Promise<void> {
+    await renewNodeLease(leases, nodeLease(name, microTime()));
   }
 
   /** Refreshes each node's Ready heartbeat (and puts the condition back if someone changed it). */

@@ -17,6 +17,7 @@ import { ensureTestImages } from '../helpers/images.js';
 import { ok } from '../helpers/kubectl-e2e.js';
 import { until } from '../helpers/wait.js';
 import { containerdSocketPath } from '../../src/kubelet/containerd/config.js';
+import { httpText } from '../helpers/http.js';
 
 const run = promisify(execFile);
 /** Copies of ../shared/scenarios/*.yaml, unchanged, so a clean clone carries them. */
@@ -31,14 +32,6 @@ async function pods(cluster: TestCluster, selector: string): Promise<Pod[]> {
   return (JSON.parse(ok(await cluster.kubectl(['get', 'pods', '-l', selector, '-o', 'json']))) as { items: Pod[] }).items;
 }
 
-async function httpGet(url: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? await res.text() : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 describe('javaweb scenarios on real containers (root, containerd)', () => {
   let cluster: TestCluster;
@@ -63,7 +56,7 @@ describe('javaweb scenarios on real containers (root, containerd)', () => {
       const r = await cluster.kubectl(['get', 'pod', 'javaweb-2', '--no-headers']);
       return /\s1\/1\s+Running\s/.test(r.stdout);
     }, 60_000);
-    assert.equal(await until('sample.war on 127.0.0.1:8001', () => httpGet('http://127.0.0.1:8001/sample.war'), 10_000), 'sample v2\n');
+    assert.equal(await until('sample.war on 127.0.0.1:8001', () => httpText('http://127.0.0.1:8001/sample.war'), 10_000), 'sample v2\n');
     ok(await cluster.kubectl(['logs', 'javaweb-2', '-c', 'web']));
     assert.equal(ok(await cluster.kubectl(['exec', 'javaweb-2', '-c', 'web', '--', 'cat', '/srv/webapps/sample.war'])), 'sample v2\n');
 
@@ -89,7 +82,7 @@ describe('javaweb scenarios on real containers (root, containerd)', () => {
     assert.equal(after.spec?.nodeName, before.spec?.nodeName);
     assert.equal(after.status?.initContainerStatuses?.[0]?.restartCount, 0, 'the init container did not run again');
     assert.equal(ok(await cluster.kubectl(['exec', 'javaweb-2', '-c', 'web', '--', 'cat', '/VERSION'])).trim(), '1.1');
-    assert.equal(await until('sample.war still served', () => httpGet('http://127.0.0.1:8001/sample.war'), 10_000), 'sample v2\n');
+    assert.equal(await until('sample.war still served', () => httpText('http://127.0.0.1:8001/sample.war'), 10_000), 'sample v2\n');
     ok(await cluster.kubectl(['delete', 'pod', 'javaweb-2', '--grace-period=1']));
   });
 

@@ -23,6 +23,7 @@ import { KUBECTL, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { ensureTestImages, testImage } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
+import { clearRuntime } from '../helpers/node-cleanup.js';
 
 const run = promisify(execFile);
 const WEBSERVER = testImage('k8ts/webserver', '1.0');
@@ -123,14 +124,7 @@ describe('kubectl logs/exec/attach/cp/port-forward through the apiserver and kub
     await kubelet?.stop();
     await cluster?.stop();
     if (cri) {
-      for (const c of await cri.runtime.listContainers().catch(() => [])) {
-        await cri.runtime.stopContainer(c.id, 0).catch(() => undefined);
-        await cri.runtime.removeContainer(c.id).catch(() => undefined);
-      }
-      for (const s of await cri.runtime.listPodSandbox().catch(() => [])) {
-        await cri.runtime.stopPodSandbox(s.id).catch(() => undefined);
-        await cri.runtime.removePodSandbox(s.id).catch(() => undefined);
-      }
+      await clearRuntime(cri.runtime);
       cri.close();
     }
     await supervisor?.stop();

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connectCri } from '../../src/kubelet/cri/client.js';
+import type { RuntimeService } from '../../src/kubelet/cri/types.js';
 import { containerdPaths, containerdSocketPath } from '../../src/kubelet/containerd/config.js';
 import { bridgeFor } from '../../src/kubelet/app.js';
 
@@ -49,16 +50,23 @@ export async function cleanNode(dataDir: string, podCIDR?: string): Promise<void
   await releaseDataDir(dataDir, podCIDR);
 }
 
+/** Stops and removes every container and sandbox a runtime holds. */
+export async function clearRuntime(runtime: RuntimeService): Promise<void> {
+  for (const c of await runtime.listContainers().catch(() => [])) {
+    await runtime.stopContainer(c.id, 0).catch(() => undefined);
+    await runtime.removeContainer(c.id).catch(() => undefined);
+  }
+  for (const s of await runtime.listPodSandbox().catch(() => [])) {
+    await runtime.stopPodSandbox(s.id).catch(() => undefined);
+    await runtime.removePodSandbox(s.id).catch(() => undefined);
+  }
+}
+
 /** Removes every sandbox the node agent of `dataDir` made (while its containerd still runs). */
 export async function removeAllSandboxes(dataDir: string): Promise<void> {
   const cri = connectCri(`unix://${containerdSocketPath(join(dataDir, 'containerd'))}`, { timeoutMs: 20_000 });
   try {
-    for (const s of await cri.runtime.listPodSandbox()) {
-      await cri.runtime.stopPodSandbox(s.id).catch(() => undefined);
-      await cri.runtime.removePodSandbox(s.id).catch(() => undefined);
-    }
-  } catch {
-    // containerd already gone: the shims are killed below.
+    await clearRuntime(cri.runtime);
   } finally {
     cri.close();
   }

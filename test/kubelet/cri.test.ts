@@ -26,6 +26,8 @@ import { ContainerdSupervisor, freePort } from '../../src/kubelet/containerd/sup
 import { ensureTestImages, testImage } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
+import { httpText } from '../helpers/http.js';
+import { clearRuntime } from '../helpers/node-cleanup.js';
 
 const run = promisify(execFile);
 const WEBSERVER = testImage('k8ts/webserver', '1.0');
@@ -41,14 +43,6 @@ function ipInCidr(ip: string, cidr: string): boolean {
   return (toInt(ip) & mask) === (toInt(base) & mask);
 }
 
-async function httpGet(url: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? await res.text() : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 describe('CRI reply decoding', () => {
   test('int64 timestamps stay exact as bigint; other 64-bit numbers become numbers; absent messages stay absent', () => {
@@ -138,14 +132,7 @@ describe('CRI client on containerd (needs root, containerd, runc, CNI plugins, l
 
   after(async () => {
     if (cri) {
-      for (const c of await cri.runtime.listContainers().catch(() => [])) {
-        await cri.runtime.stopContainer(c.id, 0).catch(() => undefined);
-        await cri.runtime.removeContainer(c.id).catch(() => undefined);
-      }
-      for (const s of await cri.runtime.listPodSandbox().catch(() => [])) {
-        await cri.runtime.stopPodSandbox(s.id).catch(() => undefined);
-        await cri.runtime.removePodSandbox(s.id).catch(() => undefined);
-      }
+      await clearRuntime(cri.runtime);
       cri.close();
     }
     await supervisor?.stop();
@@ -214,8 +201,8 @@ describe('CRI client on containerd (needs root, containerd, runc, CNI plugins, l
     assert.equal(status.image.image, WEBSERVER);
     assert.equal(status.logPath, join(sandboxConfig.logDirectory ?? '', 'web/0.log'));
     const ip = (await cri.runtime.podSandboxStatus(sandboxId)).network?.ip;
-    assert.equal(await until('HTTP on the pod IP', () => httpGet(`http://${ip}:8080/`)), 'webserver 1.0\n');
-    assert.equal(await until('HTTP on the hostPort', () => httpGet(`http://127.0.0.1:${hostPort}/`)), 'webserver 1.0\n');
+    assert.equal(await until('HTTP on the pod IP', () => httpText(`http://${ip}:8080/`)), 'webserver 1.0\n');
+    assert.equal(await until('HTTP on the hostPort', () => httpText(`http://127.0.0.1:${hostPort}/`)), 'webserver 1.0\n');
     const running = await cri.runtime.listContainers({ podSandboxId: sandboxId, state: { state: ContainerState.CONTAINER_RUNNING } });
     assert.deepEqual(running.map((c) => c.id), [webId]);
   });

@@ -18,6 +18,7 @@ import { ContainerdSupervisor } from '../../src/kubelet/containerd/supervisor.js
 import { ensureTestImages, writeImageArchive } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
+import { clearRuntime } from '../helpers/node-cleanup.js';
 
 const execFileP = promisify(execFile);
 const K8TS = fileURLToPath(new URL('../../../bin/k8ts.js', import.meta.url));
@@ -82,11 +83,7 @@ describe('k8ts images import, ls and rm (needs root, containerd and the local re
 
   after(async () => {
     if (cri) {
-      for (const c of await cri.runtime.listContainers().catch(() => [])) await cri.runtime.removeContainer(c.id).catch(() => undefined);
-      for (const s of await cri.runtime.listPodSandbox().catch(() => [])) {
-        await cri.runtime.stopPodSandbox(s.id).catch(() => undefined);
-        await cri.runtime.removePodSandbox(s.id).catch(() => undefined);
-      }
+      await clearRuntime(cri.runtime);
       cri.close();
     }
     await supervisor?.stop();
