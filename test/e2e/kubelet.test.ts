@@ -50,6 +50,45 @@ describe('node agent on real containers (root, containerd)', () => {
     assert.match(describe, /PodCIDR:\s+10\.250\.8\.0\/24/);
   });
 
+  test('the Summary API reports the node and its pods through the apiserver\'s node proxy', async () => {
+    await apply(cluster, podManifest('measured', { containers: [{ name: 'app', image: IMAGE, command: ['sleep', '3600'] }] }));
+    await until('measured running', async () => (await pod(cluster, 'measured')).status?.containerStatuses?.[0]?.state?.running, 60_000, 250);
+    const node = (await cluster.kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
+    type Summary = { node: { nodeName: string; memory?: { workingSetBytes?: number } }; pods: { podRef: { name: string }; containers: { name: string; memory?: { workingSetBytes?: number }; cpu?: { usageCoreNanoSeconds?: number } }[] }[] };
+    const summary = await until('the pod in the summary', async () => {
+      const r = await cluster.kubectl(['get', '--raw', `/api/v1/nodes/${node}/proxy/stats/summary`]);
+      const s = r.code === 0 ? (JSON.parse(r.stdout) as Summary) : undefined;
+      return s?.pods.some((p) => p.podRef.name === 'measured') && s;
+    }, 20_000, 500);
+    assert.equal(summary.node.nodeName, node);
+    assert.ok((summary.node.memory?.workingSetBytes ?? 0) > 0);
+    const c = summary.pods.find((p) => p.podRef.name === 'measured')!.containers.find((x) => x.name === 'app')!;
+    assert.ok((c.memory?.workingSetBytes ?? 0) > 0, 'the container\'s memory comes from its cgroup');
+    assert.ok((c.cpu?.usageCoreNanoSeconds ?? 0) > 0);
+    ok(await cluster.kubectl(['delete', 'pod', 'measured', '--wait=false']));
+  });
+
+  test('securityContext and the termination message reach the container', async () => {
+    await apply(cluster, podManifest('secured', {
+      restartPolicy: 'Never',
+      securityContext: { runAsUser: 1234, runAsGroup: 2345 },
+      containers: [{
+        name: 'app',
+        image: IMAGE,
+        command: ['sh', '-c', 'echo "uid=$(id -u) gid=$(id -g)"; touch /probe 2>/dev/null && echo writable || echo read-only; echo bye > /dev/termination-log; exit 4'],
+        securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+      }],
+    }));
+    const p = await until('secured Failed', async () => {
+      const q = await pod(cluster, 'secured');
+      return q.status?.phase === 'Failed' && q;
+    }, 60_000, 250);
+    const t = p.status!.containerStatuses![0]!.state!.terminated!;
+    assert.equal(t.exitCode, 4);
+    assert.equal(t.message, 'bye\n');
+    assert.equal(ok(await cluster.kubectl(['logs', 'secured'])), 'uid=1234 gid=2345\nread-only\n');
+  });
+
   test('a crashing container shows CrashLoopBackOff and counts its restarts', async () => {
     await apply(cluster, podManifest('crasher', { containers: [{ name: 'c', image: IMAGE, command: ['sh', '-c', 'echo dying; exit 3'] }] }));
     const line = await until('CrashLoopBackOff in kubectl get pods', async () => {

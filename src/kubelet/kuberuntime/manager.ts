@@ -4,7 +4,7 @@
  * containers, restarts what crashed under crash-loop back-off, and stops containers gracefully (preStop hook,
  * the stop signal, SIGKILL after the grace period).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, LifecycleHandler, Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
@@ -321,7 +321,9 @@ export class KubeRuntimeManager {
       const dir = join(podDir, 'containers', container.name);
       await mkdir(dir, { recursive: true });
       terminationMessageHostPath = join(dir, `${restartCount}-${Date.now().toString(36)}`);
-      await writeFile(terminationMessageHostPath, '', { mode: 0o666 });
+      await writeFile(terminationMessageHostPath, '');
+      // Any user the container runs as may write it (the creation mode is cut by the umask).
+      await chmod(terminationMessageHostPath, 0o666);
       mounts.push({ containerPath: tmPath, hostPath: terminationMessageHostPath });
     }
     return { mounts, terminationMessageHostPath };
