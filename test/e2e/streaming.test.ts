@@ -23,7 +23,7 @@ import { KUBECTL, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { ensureTestImages, testImage } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
-import { clearRuntime } from '../helpers/node-cleanup.js';
+import { clearRuntime, removePodNetwork } from '../helpers/node-cleanup.js';
 
 const run = promisify(execFile);
 const WEBSERVER = testImage('k8ts/webserver', '1.0');
@@ -128,7 +128,7 @@ describe('kubectl logs/exec/attach/cp/port-forward through the apiserver and kub
       cri.close();
     }
     await supervisor?.stop();
-    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
+    await removePodNetwork(bridge, podCIDR);
     await dir?.remove();
   });
 

@@ -85,11 +85,14 @@ export async function releaseDataDir(dataDir: string, podCIDR?: string): Promise
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) await run('umount', ['-l', m]).catch(() => undefined);
   await run('pkill', ['-9', '-f', `containerd-shim.*${dataDir}`]).catch(() => undefined);
-  if (podCIDR) {
-    await run('ip', ['link', 'del', bridgeFor(podCIDR)]).catch(() => undefined);
-    await removeHostPortRules(podCIDR);
-    await run('iptables', ['-t', 'nat', '-D', 'POSTROUTING', '-s', podCIDR, '!', '-d', podCIDR, '-m', 'comment', '--comment', 'k8ts pod network masquerade', '-j', 'MASQUERADE']).catch(() => undefined);
-  }
+  if (podCIDR) await removePodNetwork(bridgeFor(podCIDR), podCIDR);
+}
+
+/** Deletes a node's pod network from the host: its CNI bridge, its masquerade rule and its host-port NAT rules. */
+export async function removePodNetwork(bridge: string, podCIDR: string): Promise<void> {
+  await run('ip', ['link', 'del', bridge]).catch(() => undefined);
+  await removeHostPortRules(podCIDR);
+  await run('iptables', ['-t', 'nat', '-D', 'POSTROUTING', '-s', podCIDR, '!', '-d', podCIDR, '-m', 'comment', '--comment', 'k8ts pod network masquerade', '-j', 'MASQUERADE']).catch(() => undefined);
 }
 
 /**

@@ -23,6 +23,7 @@ import { ContainerdSupervisor } from '../../src/kubelet/containerd/supervisor.js
 import { ensureTestImages } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
+import { removePodNetwork } from '../helpers/node-cleanup.js';
 
 const run = promisify(execFile);
 
@@ -163,7 +164,8 @@ describe('containerd supervisor (needs root, containerd and the local registry)'
     dir = await tempDir('k8ts-sup-');
   });
   after(async () => {
-    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
+    await removePodNetwork(bridge, '10.244.251.0/24');
+    await removePodNetwork(bridge, '10.244.250.0/24');
     await dir.remove();
   });
 
@@ -172,7 +174,7 @@ describe('containerd supervisor (needs root, containerd and the local registry)'
     await mkdir(bin);
     await executable(join(bin, 'containerd'), '#!/bin/sh\necho "failed to load config: boom" >&2\nexit 1\n');
     await symlink((await run('sh', ['-c', 'command -v runc'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })).stdout.trim(), join(bin, 'runc'));
-    const supervisor = new ContainerdSupervisor({ dir: join(dir.path, 'fails'), path: bin, bridge });
+    const supervisor = new ContainerdSupervisor({ dir: join(dir.path, 'fails'), path: bin, bridge, podCIDR: '10.244.250.0/24' });
     await assert.rejects(supervisor.start(), /containerd exited \(code 1, signal null\) before its CRI answered[^]*failed to load config: boom/);
     await supervisor.stop();
   });

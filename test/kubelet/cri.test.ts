@@ -27,7 +27,7 @@ import { ensureTestImages, testImage } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
 import { httpText } from '../helpers/http.js';
-import { clearRuntime } from '../helpers/node-cleanup.js';
+import { clearRuntime, removePodNetwork } from '../helpers/node-cleanup.js';
 
 const run = promisify(execFile);
 const WEBSERVER = testImage('k8ts/webserver', '1.0');
@@ -136,7 +136,7 @@ describe('CRI client on containerd (needs root, containerd, runc, CNI plugins, l
       cri.close();
     }
     await supervisor?.stop();
-    await run('ip', ['link', 'del', bridge]).catch(() => undefined);
+    await removePodNetwork(bridge, podCIDR);
     await dir?.remove();
   });
 

@@ -18,7 +18,7 @@ import { ContainerdSupervisor } from '../../src/kubelet/containerd/supervisor.js
 import { ensureTestImages, writeImageArchive } from '../helpers/images.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
-import { clearRuntime } from '../helpers/node-cleanup.js';
+import { clearRuntime, removePodNetwork } from '../helpers/node-cleanup.js';
 
 const execFileP = promisify(execFile);
 const K8TS = fileURLToPath(new URL('../../../bin/k8ts.js', import.meta.url));
@@ -87,7 +87,7 @@ describe('k8ts images import, ls and rm (needs root, containerd and the local re
       cri.close();
     }
     await supervisor?.stop();
-    await execFileP('ip', ['link', 'del', bridge]).catch(() => undefined);
+    await removePodNetwork(bridge, '10.244.252.0/24');
     await dir?.remove();
   });
 
