@@ -135,14 +135,13 @@ export async function kubeletBench(log: (s: string) => void): Promise<{ rows: Be
     await startupLatency(client, 'warmup', 2, 10, true);
 
     // One at a time: what a pod's start costs when containerd is not queueing behind other pods.
-    const serial = { running: [] as number[], ready: [] as number[] };
-    for (let i = 0; i < 20; i++) {
-      const r = await startupLatency(client, `serial${i}`, 1, 10, false);
-      serial.running.push(...r.running);
-      serial.ready.push(...r.ready);
-    }
-    serial.ready.sort((a, b) => a - b);
-    serial.running.sort((a, b) => a - b);
+    const oneAtATime = async (prefix: string, n: number, complex: boolean): Promise<number[]> => {
+      const ready: number[] = [];
+      for (let i = 0; i < n; i++) ready.push(...(await startupLatency(client!, `${prefix}${i}`, 1, 10, complex)).ready);
+      return ready.sort((x, y) => x - y);
+    };
+    const serial = { ready: await oneAtATime('serial', 20, false) };
+    const serialComplex = await oneAtATime('serial-complex', 10, true);
 
     log(`${simple} pods at 10/s`);
     const cpu0 = { machine: machineBusyMs(), agent: cpuMs(agent.pid!), server: cpuMs(server.pid) };
@@ -158,6 +157,8 @@ export async function kubeletBench(log: (s: string) => void): Promise<{ rows: Be
     };
     rows.push({ suite: 'kubelet', backend, step: 'one pod at a time: create -> Ready p50', value: percentile(serial.ready, 50), unit: 'ms', note: '20 pods, each created once the previous was Ready' });
     rows.push({ suite: 'kubelet', backend, step: 'one pod at a time: create -> Ready p99', value: percentile(serial.ready, 99), unit: 'ms' });
+    rows.push({ suite: 'kubelet', backend, step: '2 init + 2 containers, one at a time: create -> Ready p50', value: percentile(serialComplex, 50), unit: 'ms', note: '10 pods' });
+    rows.push({ suite: 'kubelet', backend, step: '2 init + 2 containers, one at a time: create -> Ready p99', value: percentile(serialComplex, 99), unit: 'ms' });
     rows.push({ suite: 'kubelet', backend, step: 'CPU per pod started, whole machine', value: used.machine / simple, unit: 'ms', note: `node agent ${(used.agent / simple).toFixed(0)} ms, apiserver+controllers ${(used.server / simple).toFixed(0)} ms, containerd+shims+runc+CNI ${((used.machine - used.agent - used.server) / simple).toFixed(0)} ms` });
     report('create -> Running', plain.running, simple);
     report('create -> Ready', plain.ready, simple);
@@ -167,7 +168,7 @@ export async function kubeletBench(log: (s: string) => void): Promise<{ rows: Be
     checks.push({ target: 'pod startup p99 <= 1 s', actual: `${percentile(plain.ready, 99).toFixed(0)} ms (create -> Ready)`, ok: percentile(plain.ready, 99) <= 1000 });
 
     // Steady state: the plain pods (and the complex ones) keep running; nothing changes.
-    const runningPods = simple + complexCount + 2 + 20;
+    const runningPods = simple + complexCount + 2 + 20 + 10;
     await sleep(5000);
     const c0 = cpuMs(agent.pid!);
     const t0 = performance.now();

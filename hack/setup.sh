@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(etcd-server containerd runc containernetworking-plugins docker-registry umoci skopeo busybox-static iproute2 iptables)
+packages=(etcd-server containerd runc crun containernetworking-plugins docker-registry umoci skopeo busybox-static iproute2 iptables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -503,9 +503,29 @@ export class Kubelet {
       startTimeMs: state.firstSeenMs,
     });
     await this.writeStatus(pod, state, status);
+    this.pollInitContainer(pod, result.runtime, result.actions.initialized);
     this.log.debug({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, syncMs: Math.round(t1 - t0), statusMs: Math.round(performance.now() - t1), sinceCreateMs: Date.now() - Date.parse(pod.metadata.creationTimestamp ?? '') }, 'pod synced');
     if (status.phase === 'Succeeded' || status.phase === 'Failed') this.workers.enqueue(uid);
   }
+
+  /**
+   * While an init container runs, the next one waits for its exit: the pod is looked at again after 50 ms,
+   * doubling to the relist's 1 s, so short init containers do not each cost a whole relist period.
+   */
+  private pollInitContainer(pod: PodObject, runtime: PodRuntimeStatus, initialized: boolean): void {
+    const uid = pod.metadata.uid!;
+    const inits = new Set((pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy !== 'Always').map((c) => c.name));
+    const running = !initialized && runtime.containers.some((c) => inits.has(c.name) && c.state === ContainerState.CONTAINER_RUNNING);
+    if (!running) {
+      this.initPollMs.delete(uid);
+      return;
+    }
+    const delay = this.initPollMs.get(uid) ?? 50;
+    this.initPollMs.set(uid, Math.min(delay * 2, 1000));
+    this.resyncAfter(uid, delay);
+  }
+
+  private readonly initPollMs = new Map<string, number>();
 
   /** The prober watches the pod from its first container on; it looks current instances up in the last sync. */
   private ensureProbed(pod: Pod, podIP: string): void {
@@ -593,6 +613,7 @@ export class Kubelet {
     this.probedPods.delete(uid);
     this.lastRuntime.delete(uid);
     this.lastActionMs.delete(uid);
+    this.initPollMs.delete(uid);
     const t = this.resyncTimers.get(uid);
     if (t) clearTimeout(t);
     this.resyncTimers.delete(uid);

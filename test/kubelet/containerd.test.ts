@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -212,5 +213,17 @@ describe('containerd supervisor (needs root, containerd and the local registry)'
       await supervisor.stop();
     }
     assert.equal(supervisor.pid, undefined);
+  });
+});
+
+describe('OCI runtime choice', () => {
+  test('crun when installed and usable, runc when asked for or when crun is missing', async () => {
+    const { chooseOciRuntime } = await import('../../src/kubelet/containerd/oci-runtime.js');
+    const { default: pino } = await import('pino');
+    const log = pino({ level: 'silent' });
+    assert.match(await chooseOciRuntime('/usr/sbin:/usr/bin:/sbin:/bin', log, 'runc'), /^\/usr\/s?bin\/runc$/);
+    assert.equal(await chooseOciRuntime('/nonexistent', log), 'runc');
+    if (existsSync('/usr/bin/crun')) assert.equal(await chooseOciRuntime('/usr/sbin:/usr/bin:/sbin:/bin', log), '/usr/bin/crun');
+    assert.match(renderContainerdConfig({ dir: '/x', ociRuntimeBinary: '/usr/bin/crun' }), /BinaryName = "\/usr\/bin\/crun"/);
   });
 });

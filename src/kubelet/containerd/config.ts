@@ -71,6 +71,8 @@ export interface ContainerdConfigOptions {
   /** The CRI streaming server's port on 127.0.0.1 (exec/attach/port-forward URLs); 0 lets containerd pick. */
   streamServerPort?: number;
   cniBinDir?: string;
+  /** The OCI runtime binary containers run with (runc's options BinaryName); default containerd's (runc). */
+  ociRuntimeBinary?: string;
 }
 
 /** The paths a rendered config points at. */
@@ -170,6 +172,7 @@ export function renderContainerdConfig(opts: ContainerdConfigOptions): string {
     `[${cri}.containerd.runtimes.runc.options]`,
     // No systemd on these machines: cgroups are managed through cgroupfs.
     '  SystemdCgroup = false',
+    ...(opts.ociRuntimeBinary ? [`  BinaryName = ${q(opts.ociRuntimeBinary)}`] : []),
     '',
     `[${cri}.cni]`,
     `  bin_dir = ${q(opts.cniBinDir ?? DEFAULT_CNI_BIN_DIR)}`,

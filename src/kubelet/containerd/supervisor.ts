@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { componentLogger } from '../../util/log.js';
 import { connectCri } from '../cri/client.js';
 import { ensurePodNetworkMasquerade, writeCniConfig } from './cni.js';
+import { chooseOciRuntime } from './oci-runtime.js';
 import { containerdPaths, renderContainerdConfig, type ContainerdConfigOptions, type ContainerdPaths } from './config.js';
 import { preflight } from './preflight.js';
 
@@ -22,7 +23,9 @@ const run = promisify(execFile);
 /** The directories a node's binaries live in; containerd and the CNI plugins look up runc and iptables on PATH. */
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export interface ContainerdSupervisorOptions extends Omit<ContainerdConfigOptions, 'snapshotter' | 'streamServerPort'> {
+export interface ContainerdSupervisorOptions extends Omit<ContainerdConfigOptions, 'snapshotter' | 'streamServerPort' | 'ociRuntimeBinary'> {
+  /** `runc`, `crun` or a path; default crun when installed and usable, else runc (see oci-runtime.ts). */
+  ociRuntime?: string;
   /** The node's pod CIDR for the CNI bridge network; default 10.244.0.0/24. */
   podCIDR?: string;
   /** The CNI bridge (<= 15 chars); default `k8ts0`. */
@@ -128,7 +131,8 @@ export class ContainerdSupervisor {
     const requested = this.options.snapshotter ?? 'auto';
     const snapshotter = requested === 'auto' ? ((await overlayfsSupported(this.paths.root)) ? 'overlayfs' : 'native') : requested;
     const streamServerPort = await freePort();
-    await writeFile(this.paths.config, renderContainerdConfig({ ...this.options, snapshotter, streamServerPort }));
+    const ociRuntimeBinary = await chooseOciRuntime(path, log, this.options.ociRuntime);
+    await writeFile(this.paths.config, renderContainerdConfig({ ...this.options, snapshotter, streamServerPort, ociRuntimeBinary }));
     await writeCniConfig(this.paths.cniConfDir, {
       podCIDR: this.options.podCIDR ?? '10.244.0.0/24',
       bridge: this.options.bridge,
@@ -139,7 +143,7 @@ export class ContainerdSupervisor {
     await ensurePodNetworkMasquerade(this.options.podCIDR ?? '10.244.0.0/24').catch((err: unknown) => log.warn({ err }, 'pod network masquerade rule could not be added: pods may not reach the outside'));
 
     this.stopping = false;
-    log.info({ dir, socket: this.paths.socket, snapshotter, streamServerPort, containerd: found.containerd }, 'starting containerd');
+    log.info({ dir, socket: this.paths.socket, snapshotter, streamServerPort, containerd: found.containerd, ociRuntime: ociRuntimeBinary }, 'starting containerd');
     try {
       await this.spawnAndWait(found.containerd, path);
     } catch (err) {
