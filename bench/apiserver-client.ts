@@ -7,7 +7,7 @@
  *   node dist/bench/apiserver-client.js workload <kubeconfig> <server pid>
  *   node dist/bench/apiserver-client.js fill <kubeconfig> <server pid> [count]
  */
-import { readFileSync } from 'node:fs';
+import { cpuMs } from './server.js';
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { readKubeconfig } from '../src/pki/kubeconfig.js';
@@ -94,9 +94,7 @@ const serverPid = Number(serverPidText);
 /** CPU time (ms) the server process has used so far; 0 when /proc is not there. */
 function serverCpu(): number {
   try {
-    const stat = readFileSync(`/proc/${serverPid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100) ticks
+    return cpuMs(serverPid);
   } catch {
     return 0;
   }

@@ -6,7 +6,7 @@
  *
  *   node dist/bench/controllers-client.js rollout <kubeconfig> <server pid> <deployments> <replicas> <idle seconds>
  */
-import { readFileSync } from 'node:fs';
+import { cpuMs } from './server.js';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Deployment } from 'kubernetes-types/apps/v1.js';
@@ -33,8 +33,7 @@ const IDLE_SECONDS = Number(idleArg);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 function serverCpuMs(): number {
-  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return cpuMs(Number(serverPid));
 }
 
 function deployment(ns: string, i: number, image: string): Deployment {

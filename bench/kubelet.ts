@@ -8,7 +8,6 @@
  * K8TS_BENCH_CPU_PROF=<dir> writes CPU profiles of the server and the agent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,18 +22,13 @@ import { cleanNode } from '../test/helpers/node-cleanup.js';
 import { tempDir } from '../test/helpers/tmp.js';
 import type { BenchRow, Check } from './report.js';
 import { cpuMs, rssMB, startServer, type RunningServer } from './server.js';
+import { machineCpuNanos } from '../src/kubelet/stats/summary.js';
 
 const k8tsBin = fileURLToPath(new URL('../../bin/k8ts.js', import.meta.url));
 const NODE = 'bench-node';
 const TOKEN = 'kubelet-bench-token';
 
 type PodObject = Pod & KubeObject;
-
-/** Busy CPU time of the whole machine so far (user, nice, system, irq, softirq, steal), in ms. */
-function machineBusyMs(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return ((f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) * 1000) / 100;
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -144,9 +138,9 @@ export async function kubeletBench(log: (s: string) => void): Promise<{ rows: Be
     const serialComplex = await oneAtATime('serial-complex', 10, true);
 
     log(`${simple} pods at 10/s`);
-    const cpu0 = { machine: machineBusyMs(), agent: cpuMs(agent.pid!), server: cpuMs(server.pid) };
+    const cpu0 = { machine: machineCpuNanos() / 1e6, agent: cpuMs(agent.pid!), server: cpuMs(server.pid) };
     const plain = await startupLatency(client, 'plain', simple, 10, false);
-    const used = { machine: machineBusyMs() - cpu0.machine, agent: cpuMs(agent.pid!) - cpu0.agent, server: cpuMs(server.pid) - cpu0.server };
+    const used = { machine: machineCpuNanos() / 1e6 - cpu0.machine, agent: cpuMs(agent.pid!) - cpu0.agent, server: cpuMs(server.pid) - cpu0.server };
     log(`CPU per pod started: machine ${(used.machine / simple).toFixed(0)} ms (agent ${(used.agent / simple).toFixed(0)} ms, apiserver+controllers ${(used.server / simple).toFixed(0)} ms, containerd/shims/runc/CNI ${((used.machine - used.agent - used.server) / simple).toFixed(0)} ms)`);
     log(`${complexCount} pods with 2 init containers and 2 containers at 10/s`);
     const complex = await startupLatency(client, 'complex', complexCount, 10, true);

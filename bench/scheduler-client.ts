@@ -7,7 +7,7 @@
  *
  *   node dist/bench/scheduler-client.js e2e <kubeconfig> <server pid> <nodes> <pods>
  */
-import { readFileSync } from 'node:fs';
+import { cpuMs } from './server.js';
 import { performance } from 'node:perf_hooks';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
@@ -37,8 +37,7 @@ const PODS = Number(podArg);
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 function serverCpuMs(): number {
-  const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  return cpuMs(Number(serverPid));
 }
 
 

@@ -55,8 +55,6 @@ export interface UpOptions extends SimFlags, KubeletFlags {
   terminatedPodGcThreshold?: number;
 }
 
-export { COMPONENTS };
-
 /**
  * `k8ts up`: brings up every component on this machine: the datastore (SQLite under the data dir, or etcd),
  * the cluster's certificates and admin kubeconfig, and the apiserver over HTTPS. SIGINT/SIGTERM stop

@@ -11,6 +11,7 @@ import { rfc3339 } from '../apimachinery/time.js';
 import { KUBERNETES_VERSION } from '../version.js';
 import type { Image } from './cri/types.js';
 import { isPodNetworkInterface } from '../util/netif.js';
+import { meminfo } from './stats/summary.js';
 import type { Observations } from './eviction/manager.js';
 
 /** What allocatable leaves out by default: the hard eviction thresholds memory.available<100Mi, nodefs.available<10%. */
@@ -171,8 +172,7 @@ export async function evictionObservations(rootDir: string): Promise<Observation
 
 /** MemAvailable from /proc/meminfo (what the kubelet's memory.available signal approximates), else free memory. */
 function memAvailable(): number {
-  const m = /^MemAvailable:\s+(\d+) kB/m.exec(readOr('/proc/meminfo', ''));
-  return m ? Number(m[1]) * 1024 : freemem();
+  return meminfo().MemAvailable ?? freemem();
 }
 
 /** The images list of node status: largest first, at most 50, names = tags and digests. */

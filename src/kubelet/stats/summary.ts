@@ -49,7 +49,7 @@ interface Sample {
 }
 
 /** Reads `/proc/meminfo` fields in bytes. */
-function meminfo(): Record<string, number> {
+export function meminfo(): Record<string, number> {
   const out: Record<string, number> = {};
   try {
     for (const line of readFileSync('/proc/meminfo', 'utf8').split('\n')) {
@@ -63,7 +63,7 @@ function meminfo(): Record<string, number> {
 }
 
 /** Total CPU time of the machine from /proc/stat (user+nice+system+irq+softirq+steal), in nanoseconds. */
-function nodeCpuNanos(): number {
+export function machineCpuNanos(): number {
   try {
     const first = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = first;
@@ -138,7 +138,7 @@ export class StatsProvider {
     const mem = meminfo();
     const total = mem.MemTotal ?? 0;
     const available = mem.MemAvailable ?? mem.MemFree ?? 0;
-    const nodeNanos = nodeCpuNanos();
+    const nodeNanos = machineCpuNanos();
     const atNs = Date.now() * 1e6;
     const nodeRate = this.rate('node', nodeNanos, atNs);
     return {
