@@ -23,7 +23,7 @@ import { ContainerState, type AuthConfig, type DNSConfig, type ImageService, typ
 import { parseResolvConf } from './kuberuntime/container-config.js';
 import { MANAGED_LABEL, POD_UID_LABEL } from './kuberuntime/labels.js';
 import { KubeRuntimeManager, type ProbeHost, type VolumeHost } from './kuberuntime/manager.js';
-import { podRuntimeStatus, type PodRuntimeLists, type PodRuntimeStatus } from './kuberuntime/runtime-status.js';
+import { latestByName, podRuntimeStatus, previousByName, type PodRuntimeLists, type PodRuntimeStatus, type RuntimeContainer } from './kuberuntime/runtime-status.js';
 import { defaultNodeName, evictionObservations, initialNode, machineInfo, nodeConditions, nodeImages, nodeInternalIP, type MachineInfo } from './nodestatus.js';
 import { StatsProvider } from './stats/summary.js';
 import { ContainerLogRotator } from './logs/rotator.js';
@@ -207,8 +207,12 @@ export class Kubelet {
         const uid = pod.metadata.uid!;
         const last = this.lastRuntime.get(uid);
         const containers: Record<string, ServedContainer> = {};
+        // The newest instance serves `logs` and `exec`; the one before it `logs --previous`.
+        const latest = last ? latestByName(last.runtime) : new Map<string, RuntimeContainer>();
+        const previousOnes = last ? previousByName(last.runtime) : new Map<string, RuntimeContainer>();
         for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-          const { current, previous } = containerInstances(last?.runtime, c.name);
+          const current = latest.get(c.name);
+          const previous = previousOnes.get(c.name);
           containers[c.name] = {
             ...(current ? { id: current.id, logPath: current.logPath } : {}),
             ...(previous ? { previousLogPath: previous.logPath } : {}),
@@ -656,18 +660,18 @@ export class Kubelet {
       return l;
     };
     for (const s of sandboxes) if (s.labels?.[POD_UID_LABEL]) lists(s.labels[POD_UID_LABEL]).sandboxes.push(s);
-    for (const c of containers) if (c.labels?.[POD_UID_LABEL]) lists(c.labels[POD_UID_LABEL]).containers.push(c);
-    this.snapshot = { listedAtMs, byPod };
     const now = new Map<string, { uid: string; state: ContainerState }>();
     const changed = new Set<string>();
     for (const c of containers) {
       const uid = c.labels?.[POD_UID_LABEL];
       if (!uid) continue;
+      lists(uid).containers.push(c);
       now.set(c.id, { uid, state: c.state });
       const before = this.relisted.get(c.id);
       if (!before || before.state !== c.state) changed.add(uid);
     }
     for (const [id, before] of this.relisted) if (!now.has(id)) changed.add(before.uid);
+    this.snapshot = { listedAtMs, byPod };
     this.relisted = now;
     this.stats.prune(new Set(now.keys()));
     for (const uid of changed) {
@@ -678,8 +682,9 @@ export class Kubelet {
   /** Sandboxes of pods the API no longer has (deleted while the agent was down) are removed at start. */
   private async cleanupOrphans(): Promise<void> {
     const sandboxes = await this.o.runtime.listPodSandbox({ labelSelector: { [MANAGED_LABEL]: 'true' } });
-    const known = new Set(this.podInformer.lister().list().map((p) => p.metadata.uid!));
-    for (const p of this.podInformer.lister().list()) this.podsByUid.set(p.metadata.uid!, p);
+    const pods = this.podInformer.lister().list();
+    const known = new Set(pods.map((p) => p.metadata.uid!));
+    for (const p of pods) this.podsByUid.set(p.metadata.uid!, p);
     const orphans = new Set(sandboxes.map((s) => s.labels?.[POD_UID_LABEL]).filter((u): u is string => !!u && !known.has(u)));
     await this.o.volumes.cleanupOrphanedPods(known).catch((err: unknown) => this.log.warn({ err }, 'orphaned pod volumes cleanup failed'));
     for (const uid of orphans) {
@@ -688,11 +693,5 @@ export class Kubelet {
       await this.o.volumes.tearDownPod(uid).catch(() => undefined);
     }
   }
-}
-
-/** Which container instance serves `logs` and `exec` (the newest), and which `logs --previous`. */
-function containerInstances(runtime: PodRuntimeStatus | undefined, name: string): { current?: PodRuntimeStatus['containers'][number]; previous?: PodRuntimeStatus['containers'][number] } {
-  const instances = (runtime?.containers ?? []).filter((c) => c.name === name);
-  return { current: instances[0], previous: instances[1] };
 }
 
