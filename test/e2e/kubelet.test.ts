@@ -204,6 +204,19 @@ describe('node agent on real containers (root, containerd)', () => {
     ok(await cluster.kubectl(['delete', 'pod', 'reader', '--wait=false']));
   });
 
+  test('an image the registry does not have: ErrImagePull, then ImagePullBackOff', async () => {
+    await apply(cluster, podManifest('unpullable', { containers: [{ name: 'app', image: testImage('k8ts/absent', '1.0') }] }));
+    const s = await until('ImagePullBackOff', async () => {
+      const c = (await pod(cluster, 'unpullable')).status?.containerStatuses?.[0];
+      return c?.state?.waiting?.reason === 'ImagePullBackOff' && c;
+    }, 30_000, 250);
+    assert.equal(s.state?.waiting?.message, `Back-off pulling image "${testImage('k8ts/absent', '1.0')}"`);
+    const events = ok(await cluster.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=unpullable']));
+    assert.match(events, /Failed\s+pod\/unpullable\s+Failed to pull image "127\.0\.0\.1:5000\/k8ts\/absent:1\.0"/);
+    assert.match(events, /Failed\s+pod\/unpullable\s+Error: ErrImagePull/);
+    ok(await cluster.kubectl(['delete', 'pod', 'unpullable', '--wait=false']));
+  });
+
   test('a missing configMap holds the container in CreateContainerConfigError', async () => {
     await apply(cluster, podManifest('unconfigured', {
       containers: [{ name: 'app', image: IMAGE, command: ['sleep', '3600'], env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'absent', key: 'x' } } }] }],

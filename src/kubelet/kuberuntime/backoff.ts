@@ -24,6 +24,11 @@ export class Backoff {
     return this.entries.get(key)?.backoffMs ?? 0;
   }
 
+  /** When `key` last backed off (its last `next`), if it has. */
+  lastUpdate(key: string): number | undefined {
+    return this.entries.get(key)?.lastUpdateMs;
+  }
+
   /** Whether `eventTimeMs` (the container's finish) is still inside the current back-off window. */
   isInBackOffSince(key: string, eventTimeMs: number): boolean {
     const e = this.entries.get(key);

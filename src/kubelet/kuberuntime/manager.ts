@@ -264,7 +264,8 @@ export class KubeRuntimeManager {
       return undefined;
     }
     const key = `${pod.metadata!.uid}/${image}`;
-    const lastFailure = this.pullFailures.get(key);
+    // The last failed pull is the back-off's last step.
+    const lastFailure = this.pullBackoff.lastUpdate(key);
     if (lastFailure !== undefined && this.pullBackoff.isInBackOffSince(key, lastFailure)) {
       const message = `Back-off pulling image "${image}"`;
       waiting.set(container.name, { reason: 'ImagePullBackOff', message });
@@ -277,14 +278,12 @@ export class KubeRuntimeManager {
     try {
       const auth = await this.o.pullCredentials(pod, image);
       const ref = await this.o.images.pullImage({ image }, auth);
-      this.pullFailures.delete(key);
       this.pullBackoff.forget(key);
       const seconds = ((performance.now() - started) / 1000).toFixed(3);
       this.o.recordEvent(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${seconds}s`);
       return ref;
     } catch (err) {
       const now = Date.now();
-      this.pullFailures.set(key, now);
       this.pullBackoff.next(key, now);
       const message = `Failed to pull image "${image}": ${criMessage(err)}`;
       waiting.set(container.name, { reason: 'ErrImagePull', message });
@@ -295,7 +294,6 @@ export class KubeRuntimeManager {
     }
   }
 
-  private readonly pullFailures = new Map<string, number>();
 
   private async mounts(pod: Pod, container: Container, volumes: PodVolumes, env: { key: string; value: string }[], restartCount: number): Promise<{ mounts: Mount[]; terminationMessageHostPath?: string }> {
     const mounts: Mount[] = [];
@@ -428,7 +426,6 @@ export class KubeRuntimeManager {
     this.waitingByPod.delete(uid);
     this.crashBackoff.forgetPrefix(`${uid}/`);
     this.pullBackoff.forgetPrefix(`${uid}/`);
-    for (const k of this.pullFailures.keys()) if (k.startsWith(`${uid}/`)) this.pullFailures.delete(k);
   }
 
   /** Termination messages of exited containers (the file the container wrote, or the log tail on FallbackToLogsOnError). */
