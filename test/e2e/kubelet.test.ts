@@ -89,6 +89,18 @@ describe('node agent on real containers (root, containerd)', () => {
     assert.equal(ok(await cluster.kubectl(['logs', 'secured'])), 'uid=1234 gid=2345\nread-only\n');
   });
 
+  test('terminationMessagePolicy FallbackToLogsOnError: a failed container\'s message is the tail of its log', async () => {
+    await apply(cluster, podManifest('fallback', {
+      restartPolicy: 'Never',
+      containers: [{ name: 'app', image: IMAGE, terminationMessagePolicy: 'FallbackToLogsOnError', command: ['sh', '-c', 'echo first; echo -n "last "; echo words; exit 2'] }],
+    }));
+    const p = await until('fallback Failed', async () => {
+      const q = await pod(cluster, 'fallback');
+      return q.status?.phase === 'Failed' && q;
+    }, 60_000, 250);
+    assert.equal(p.status!.containerStatuses![0]!.state!.terminated!.message, 'first\nlast words\n');
+  });
+
   test('a crashing container shows CrashLoopBackOff and counts its restarts', async () => {
     await apply(cluster, podManifest('crasher', { containers: [{ name: 'c', image: IMAGE, command: ['sh', '-c', 'echo dying; exit 3'] }] }));
     const line = await until('CrashLoopBackOff in kubectl get pods', async () => {

@@ -15,6 +15,7 @@ import { Backoff } from './backoff.js';
 import { containerConfig, etcHosts, podDNS, sandboxConfig } from './container-config.js';
 import { podRuntimeStatus, RuntimeDetailCache, type PodRuntimeLists, type PodRuntimeStatus, type RuntimeContainer } from './runtime-status.js';
 import type { WaitingReason } from '../status/generate.js';
+import { readContainerLogs } from '../logs/reader.js';
 
 /** Where a pod's volumes are on the host (the volume manager's answer). */
 export interface PodVolumes {
@@ -449,20 +450,15 @@ export class KubeRuntimeManager {
   }
 }
 
-/** The last lines of a CRI-format log file, without the CRI prefix. */
+/** The last lines a container wrote (its CRI log file read as `kubectl logs --tail` reads it), at most `maxBytes`. */
 async function logTail(path: string, lines: number, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
   try {
-    const text = await readFile(path, 'utf8');
-    const out = text
-      .split('\n')
-      .filter(Boolean)
-      .slice(-lines)
-      .map((l) => l.split(' ').slice(3).join(' '))
-      .join('\n');
-    return out.slice(-maxBytes);
+    await readContainerLogs(path, { tailLines: lines }, { write: async (chunk) => void chunks.push(chunk) });
   } catch {
     return '';
   }
+  return Buffer.concat(chunks).toString('utf8').slice(-maxBytes);
 }
 
 function criMessage(err: unknown): string {
