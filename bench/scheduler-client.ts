@@ -6,8 +6,14 @@
  * pod bound. Prints one JSON report on stdout; progress on stderr.
  *
  *   node dist/bench/scheduler-client.js e2e <kubeconfig> <server pid> <nodes> <pods>
+ *
+ * The `scale` mode is for a server started with `--sim-nodes N`: it creates P pods the same way, waits until
+ * the simulated nodes have them all Running, lets the cluster settle, and reports the server's RSS and whether
+ * every node stayed Ready throughout (a watch on Nodes sees every condition change).
+ *
+ *   node dist/bench/scheduler-client.js scale <kubeconfig> <server pid> <nodes> <pods> <settle seconds>
  */
-import { cpuMs } from './server.js';
+import { cpuMs, rssMB } from './server.js';
 import { performance } from 'node:perf_hooks';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
@@ -30,7 +36,7 @@ export interface SchedulerE2EReport {
 
 const CLIENTS = 32;
 const LABEL_SETS = 50;
-const [, , mode, kubeconfig, serverPid, nodeArg, podArg] = process.argv;
+const [, , mode, kubeconfig, serverPid, nodeArg, podArg, settleArg] = process.argv;
 const NODES = Number(nodeArg);
 const PODS = Number(podArg);
 
@@ -126,9 +132,99 @@ async function e2e(): Promise<SchedulerE2EReport> {
   return report;
 }
 
-if (mode !== 'e2e') {
+export interface SchedulerScaleReport {
+  nodes: number;
+  pods: number;
+  createMs: number;
+  /** First create to every pod Running. */
+  allRunningMs: number;
+  settleSeconds: number;
+  /** Server RSS after settling, and the highest seen during the run (MB). */
+  rssMB: number;
+  peakRssMB: number;
+  /** Nodes whose Ready condition was ever seen other than True, and how many are Ready at the end. */
+  notReadyEver: number;
+  readyAtEnd: number;
+}
+
+const isReady = (n: Node): boolean => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/** Pods not yet Running, up to `limit` of them and the server's count of the rest when it gives one. */
+async function notRunning(pods: ReturnType<Client['resource']>): Promise<number> {
+  const page = await pods.list({ fieldSelector: 'status.phase!=Running', limit: 500 });
+  return page.items.length + (page.metadata?.remainingItemCount ?? 0);
+}
+
+async function scale(): Promise<SchedulerScaleReport> {
+  const client = new Client(transportFromKubeconfig(kubeconfig!, { maxSockets: CLIENTS * 2 }));
+  const settleSeconds = Number(settleArg ?? 60);
+  let peakRssMB = 0;
+  const sampler = setInterval(() => (peakRssMB = Math.max(peakRssMB, rssMB(Number(serverPid)))), 1000);
+  // Every node's Ready condition as the watch last saw it; a node ever seen not Ready is remembered.
+  const nodes = client.resource<Node & KubeObject>(builtinResource('', 'v1', 'nodes'));
+  let nodeList = await nodes.list();
+  // The simulator registers its nodes after the server is ready: start once they are all there and Ready.
+  while (nodeList.items.filter(isReady).length < NODES) {
+    await new Promise((r) => setTimeout(r, 1000));
+    nodeList = await nodes.list();
+  }
+  const ready = new Map(nodeList.items.map((n) => [n.metadata.name!, isReady(n)]));
+  const notReadyEver = new Set([...ready].filter(([, r]) => !r).map(([name]) => name));
+  const nodeWatch = await nodes.watch({ resourceVersion: nodeList.metadata?.resourceVersion ?? '0' });
+  void (async () => {
+    for await (const ev of nodeWatch) {
+      const n = ev.object as Node;
+      const r = ev.type !== 'DELETED' && isReady(n);
+      ready.set(n.metadata!.name!, r);
+      if (!r && !notReadyEver.has(n.metadata!.name!)) {
+        notReadyEver.add(n.metadata!.name!);
+        log(`node ${n.metadata!.name} is not Ready`);
+      }
+    }
+  })();
+  log(`${ready.size} nodes, ${[...ready.values()].filter(Boolean).length} Ready`);
+
+  const ns = `sched-scale-${Date.now()}`;
+  await client.resource(builtinResource('', 'v1', 'namespaces')).create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } as KubeObject);
+  const pods = client.resource<Pod & KubeObject>(builtinResource('', 'v1', 'pods')).namespace(ns);
+  const start = performance.now();
+  let created = 0;
+  await inParallel(PODS, CLIENTS, async (i) => {
+    await pods.create(pod(ns, i) as Pod & KubeObject);
+    if (++created % 10_000 === 0) log(`${created} pods created, server RSS ${rssMB(Number(serverPid)).toFixed(0)} MB`);
+  });
+  const createMs = performance.now() - start;
+  log(`${PODS} pods created in ${(createMs / 1000).toFixed(1)} s`);
+  for (;;) {
+    const left = await notRunning(pods);
+    if (left === 0) break;
+    log(`${left} pods not Running yet, server RSS ${rssMB(Number(serverPid)).toFixed(0)} MB`);
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+  const allRunningMs = performance.now() - start;
+  log(`all ${PODS} pods Running after ${(allRunningMs / 1000).toFixed(1)} s; settling for ${settleSeconds} s`);
+  await new Promise((r) => setTimeout(r, settleSeconds * 1000));
+  const report: SchedulerScaleReport = {
+    nodes: NODES,
+    pods: PODS,
+    createMs,
+    allRunningMs,
+    settleSeconds,
+    rssMB: rssMB(Number(serverPid)),
+    peakRssMB,
+    notReadyEver: notReadyEver.size,
+    readyAtEnd: [...ready.values()].filter(Boolean).length,
+  };
+  clearInterval(sampler);
+  nodeWatch.stop();
+  client.close();
+  return report;
+}
+
+if (mode === 'e2e') process.stdout.write(JSON.stringify(await e2e()));
+else if (mode === 'scale') process.stdout.write(JSON.stringify(await scale()));
+else {
   log(`unknown mode ${mode}`);
   process.exit(2);
 }
-process.stdout.write(JSON.stringify(await e2e()));
 process.exit(0);

@@ -8,13 +8,15 @@
  * Environment: K8TS_BENCH_SCHED_NODES, K8TS_BENCH_SCHED_EXISTING and K8TS_BENCH_SCHED_PODS change the sizes;
  * K8TS_BENCH_SCHED_CASES=plain,anti-affinity,topology spread,replicaset pods picks cases. The last case (pods
  * owned by ReplicaSets, so kube's default zone/host spreading scores them) has no target in the issue.
+ * K8TS_BENCH_SCHED_SCALE=5000x150000 is the `k8ts up --sim-nodes` scale case (nodes x pods; "" skips it), with
+ * K8TS_BENCH_SCHED_SETTLE_SECONDS (60) of quiet before the RSS is read.
  */
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 import { tempDir } from '../test/helpers/tmp.js';
-import type { SchedulerE2EReport } from './scheduler-client.js';
+import type { SchedulerE2EReport, SchedulerScaleReport } from './scheduler-client.js';
 import { rssMB, runClient, startServer, type RunningServer } from './server.js';
 import { percentile, type BenchRow, type Check } from './report.js';
 
@@ -142,6 +144,7 @@ export async function schedulerBench(log: (s: string) => void): Promise<{ rows: 
     if (target !== undefined) checks.push({ target: `in process ${kind} >= ${target.toLocaleString('en-US')} pods/s`, actual: `${r.perSecond.toFixed(0)}/s (${r.bound}/${count} bound)`, ok: r.perSecond >= target && r.bound === count });
   }
   await endToEnd(rows, checks, log);
+  await simScale(rows, checks, log);
   return { rows, checks };
 }
 
@@ -170,5 +173,31 @@ async function endToEnd(rows: BenchRow[], checks: Check[], log: (s: string) => v
       await server?.stop();
       await dir.remove();
     }
+  }
+}
+
+/**
+ * The scale case: `k8ts up --sim-nodes N` holding P pods (created over HTTPS by 32 clients, Running on the
+ * simulated nodes), then quiet for a while: the server's RSS, and whether every node stayed Ready.
+ */
+async function simScale(rows: BenchRow[], checks: Check[], log: (s: string) => void): Promise<void> {
+  const spec = process.env.K8TS_BENCH_SCHED_SCALE ?? '5000x150000';
+  if (!spec) return;
+  const [nodes, pods] = spec.split('x').map(Number) as [number, number];
+  const settle = process.env.K8TS_BENCH_SCHED_SETTLE_SECONDS ?? '60';
+  const dir = await tempDir('k8ts-bench-scale-');
+  let server: RunningServer | undefined;
+  try {
+    server = await startServer(dir.path, ['--sim-nodes', String(nodes), '--sim-pod-start-delay', '1s']);
+    log(`scale: --sim-nodes ${nodes}, ${pods} pods`);
+    const r = await runClient<SchedulerScaleReport>(schedulerClient, 'scale', server, log, [String(nodes), String(pods), settle]);
+    const backend = `k8ts up (sqlite, ${nodes} sim nodes)`;
+    rows.push({ suite: 'scheduler', backend, step: `RSS with ${pods} pods Running`, value: r.rssMB, unit: 'MB', note: `after ${r.settleSeconds} s quiet; peak ${r.peakRssMB.toFixed(0)} MB; all Running ${(r.allRunningMs / 1000).toFixed(0)} s after the first create` });
+    rows.push({ suite: 'scheduler', backend, step: `nodes Ready with ${pods} pods`, value: r.readyAtEnd, unit: 'nodes', note: `${r.notReadyEver} ever seen not Ready` });
+    checks.push({ target: `--sim-nodes ${nodes} with ${pods} pods: RSS <= 2 GB`, actual: `${r.rssMB.toFixed(0)} MB (peak ${r.peakRssMB.toFixed(0)} MB)`, ok: r.rssMB <= 2048 });
+    checks.push({ target: 'every node stays Ready', actual: `${r.readyAtEnd}/${nodes} Ready at the end, ${r.notReadyEver} ever not Ready`, ok: r.readyAtEnd === nodes && r.notReadyEver === 0 });
+  } finally {
+    await server?.stop();
+    await dir.remove();
   }
 }

@@ -17,7 +17,7 @@ import { builtinResource, NODES, PODS } from '../../client/resources.js';
 import { compileLabelSelector } from '../../scheduler/selectors.js';
 import type { ControllerContext, ManagedController } from '../context.js';
 import { CONTROLLER_REVISION_HASH_LABEL, CONTROLLER_REVISIONS, RevisionHistory, revisionHash, type ControllerRevisionObject } from '../history/history.js';
-import { claimObjects } from '../replicaset/controller-ref.js';
+import { claimCandidates, claimObjects, CONTROLLER_INDEX, controllerIndexFunc } from '../replicaset/controller-ref.js';
 import { controllerRefOf, newControllerRef, type PodObject } from '../replicaset/pods.js';
 import { daemonSetStatus, planDaemonSet } from './plan.js';
 import { DAEMONSET_OWNER, newDaemonPod, type DaemonSetObject, type NodeObject } from './placement.js';
@@ -50,6 +50,7 @@ export class DaemonSetsController implements ManagedController {
   async init(): Promise<void> {
     this.sets = this.ctx.informers.informerFor<DaemonSetObject>(DAEMONSETS);
     this.pods = this.ctx.informers.informerFor<PodObject>(PODS);
+    this.pods.addIndexers({ [CONTROLLER_INDEX]: controllerIndexFunc });
     this.nodes = this.ctx.informers.informerFor<NodeObject>(NODES);
     this.revisionsInformer = this.ctx.informers.informerFor<ControllerRevisionObject>(CONTROLLER_REVISIONS);
     this.history = new RevisionHistory(this.ctx.client, this.revisionsInformer, DAEMONSET_OWNER);
@@ -160,8 +161,7 @@ export class DaemonSetsController implements ManagedController {
   /** The DaemonSet's pods, adopting orphans its selector matches and releasing those it no longer matches (kube's getDaemonPods). */
   private claimPods(ds: DaemonSetObject): Promise<PodObject[]> {
     const ns = ds.metadata.namespace ?? '';
-    const candidates = this.pods.lister().namespace(ns).list().filter((p) => !controllerRefOf(p) || controllerRefOf(p)!.uid === ds.metadata.uid);
-    return claimObjects(candidates, {
+    return claimObjects(claimCandidates(this.pods.indexer, ds), {
       owner: ds,
       ref: newControllerRef(ds, DAEMONSET_OWNER.apiVersion, DAEMONSET_OWNER.kind),
       selector: labelSelectorFromMeta(ds.spec?.selector),

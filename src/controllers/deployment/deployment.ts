@@ -12,7 +12,7 @@ import { metaNamespaceKey, OWNER_UID_INDEX, ownerUIDIndexFunc, splitMetaNamespac
 import type { SharedInformer } from '../../client/informer.js';
 import { DEPLOYMENTS, PODS, REPLICASETS } from '../../client/resources.js';
 import type { ControllerContext, ManagedController } from '../context.js';
-import { claimObjects } from '../replicaset/controller-ref.js';
+import { claimCandidates, claimObjects, CONTROLLER_INDEX, controllerIndexFunc } from '../replicaset/controller-ref.js';
 import { controllerRefOf, isPodActive, newControllerRef, type PodObject } from '../replicaset/pods.js';
 import { isSaturated, newRSNewReplicas, planOldReplicaSets, planScale, type ScalePlan } from './rolling.js';
 import { deploymentComplete, PAUSED_REASON, PROGRESSING, RESUMED_REASON, rolloutStatus, statusChanged } from './status.js';
@@ -52,7 +52,7 @@ export class DeploymentController implements ManagedController {
     this.deployments = this.ctx.informers.informerFor<DeploymentObject>(DEPLOYMENTS);
     this.sets = this.ctx.informers.informerFor<ReplicaSetObject>(REPLICASETS);
     this.pods = this.ctx.informers.informerFor<PodObject>(PODS);
-    this.sets.addIndexers({ [OWNER_UID_INDEX]: ownerUIDIndexFunc });
+    this.sets.addIndexers({ [OWNER_UID_INDEX]: ownerUIDIndexFunc, [CONTROLLER_INDEX]: controllerIndexFunc });
     this.pods.addIndexers({ [OWNER_UID_INDEX]: ownerUIDIndexFunc });
     this.deployments.addEventHandler(this.controller.handler());
     this.sets.addEventHandler({
@@ -115,7 +115,7 @@ export class DeploymentController implements ManagedController {
       void this.recorder.event(this.withKind(d), 'Warning', 'SelectingAll', 'This deployment is selecting all pods. A non-empty selector is required.');
       return;
     }
-    const sets = await claimObjects(this.sets.lister().namespace(namespace).list(), {
+    const sets = await claimObjects(claimCandidates(this.sets.indexer, d), {
       owner: d,
       ref: newControllerRef(d, 'apps/v1', 'Deployment'),
       selector,

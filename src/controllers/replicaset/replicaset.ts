@@ -15,7 +15,7 @@ import type { SharedInformer } from '../../client/informer.js';
 import { builtinResource, PODS } from '../../client/resources.js';
 import type { KubeObject, OwnerReference, ResourceRef } from '../../client/types.js';
 import type { ControllerContext, ManagedController } from '../context.js';
-import { claimObjects } from './controller-ref.js';
+import { claimCandidates, claimObjects, CONTROLLER_INDEX, controllerIndexFunc } from './controller-ref.js';
 import { controllerRefOf, isPodActive, isPodReady, newControllerRef, podFromTemplate, type PodObject } from './pods.js';
 import { podsToDelete, slowStartBatch } from './ranking.js';
 import { calculateStatus, statusChanged } from './status.js';
@@ -79,7 +79,7 @@ export class ReplicaSetController implements ManagedController {
   async init(): Promise<void> {
     this.sets = this.ctx.informers.informerFor<ReplicaSetObject>(this.kind.ref);
     this.pods = this.ctx.informers.informerFor<PodObject>(PODS);
-    this.pods.addIndexers({ [OWNER_UID_INDEX]: ownerUIDIndexFunc });
+    this.pods.addIndexers({ [OWNER_UID_INDEX]: ownerUIDIndexFunc, [CONTROLLER_INDEX]: controllerIndexFunc });
     this.sets.addIndexers({ [OWNER_UID_INDEX]: ownerUIDIndexFunc });
     this.sets.addEventHandler(this.controller.handler());
     this.pods.addEventHandler({
@@ -170,7 +170,7 @@ export class ReplicaSetController implements ManagedController {
     }
     const needsSync = this.expectations.satisfiedExpectations(key) && !rs.metadata.deletionTimestamp;
     const selector = this.kind.selectorOf(rs);
-    const active = this.pods.lister().namespace(namespace).list().filter(isPodActive);
+    const active = claimCandidates(this.pods.indexer, rs).filter(isPodActive);
     const pods = await claimObjects(active, {
       owner: rs,
       ref: newControllerRef(rs, this.kind.apiVersion, this.kind.kind),

@@ -18,7 +18,7 @@ import type { StoredObject } from '../../apiserver/registry/strategy.js';
 import type { GroupResource } from '../../apimachinery/status.js';
 import { Controller } from '../../client/controller.js';
 import { isConflict, isNotFound } from '../../client/errors.js';
-import { metaNamespaceKey, splitMetaNamespaceKey } from '../../client/indexer.js';
+import { metaNamespaceKey, NAMESPACE_INDEX, splitMetaNamespaceKey } from '../../client/indexer.js';
 import type { SharedInformer } from '../../client/informer.js';
 import { builtinResource } from '../../client/resources.js';
 import type { KubeObject, ResourceRef } from '../../client/types.js';
@@ -115,10 +115,15 @@ export class ResourceQuotaController implements ManagedController {
     informer.addEventHandler({
       onAdd: (o, initial) => (initial ? undefined : changed(o)),
       // An update matters when it changes what the object counts (a pod that finished, a service's type).
-      onUpdate: (old, o) => (countedKey(gr, old) !== countedKey(gr, o) ? changed(o) : undefined),
+      // Most namespaces have no quota: skip the comparison there, as it is paid on every pod status write.
+      onUpdate: (old, o) => (this.hasQuotas(o.metadata.namespace) && countedKey(gr, old) !== countedKey(gr, o) ? changed(o) : undefined),
       onDelete: changed,
     });
     return informer;
+  }
+
+  private hasQuotas(namespace: string | undefined): boolean {
+    return !!namespace && this.quotas.indexer.indexKeys(NAMESPACE_INDEX, namespace).length > 0;
   }
 
   private enqueueQuotasCounting(gr: GroupResource, namespace: string | undefined): void {

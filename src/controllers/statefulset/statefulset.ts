@@ -17,7 +17,7 @@ import { labelSelectorFromMeta } from '../../apimachinery/labels.js';
 import { compileLabelSelector } from '../../scheduler/selectors.js';
 import type { ControllerContext, ManagedController } from '../context.js';
 import { CONTROLLER_REVISIONS, RevisionHistory, templateOfRevision, type ControllerRevisionObject } from '../history/history.js';
-import { claimObjects } from '../replicaset/controller-ref.js';
+import { claimCandidates, claimObjects, CONTROLLER_INDEX, controllerIndexFunc } from '../replicaset/controller-ref.js';
 import { controllerRefOf, newControllerRef, type PodObject } from '../replicaset/pods.js';
 import {
   claimOwnerRefs,
@@ -55,6 +55,7 @@ export class StatefulSetController implements ManagedController {
   async init(): Promise<void> {
     this.sets = this.ctx.informers.informerFor<StatefulSetObject>(STATEFULSETS);
     this.pods = this.ctx.informers.informerFor<PodObject>(PODS);
+    this.pods.addIndexers({ [CONTROLLER_INDEX]: controllerIndexFunc });
     this.claims = this.ctx.informers.informerFor<ClaimObject>(PERSISTENT_VOLUME_CLAIMS);
     this.revisionsInformer = this.ctx.informers.informerFor<ControllerRevisionObject>(CONTROLLER_REVISIONS);
     this.history = new RevisionHistory(this.ctx.client, this.revisionsInformer, STATEFULSET_OWNER);
@@ -130,11 +131,7 @@ export class StatefulSetController implements ManagedController {
   private async claimPods(set: StatefulSetObject): Promise<PodObject[]> {
     const ns = set.metadata.namespace ?? '';
     const setName = set.metadata.name ?? '';
-    const candidates = this.pods
-      .lister()
-      .namespace(ns)
-      .list()
-      .filter((p) => (controllerRefOf(p) ? controllerRefOf(p)!.uid === set.metadata.uid : ordinalOf(setName, p.metadata.name) !== undefined));
+    const candidates = claimCandidates(this.pods.indexer, set).filter((p) => controllerRefOf(p) || ordinalOf(setName, p.metadata.name) !== undefined);
     return claimObjects(candidates, {
       owner: set,
       ref: newControllerRef(set, STATEFULSET_OWNER.apiVersion, STATEFULSET_OWNER.kind),
