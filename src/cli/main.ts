@@ -11,6 +11,22 @@ const program = new Command('k8ts')
   .description('Kubernetes, built again in TypeScript')
   .version(K8TS_VERSION, '--version', 'print the k8ts version');
 
+/** The controller manager's flags, shared by `up` (in-process) and `controller-manager`. */
+function addControllerManagerFlags(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--controllers <list>', "controllers to run: '*' is all, 'foo' enables one, '-foo' disables one (comma-separated)")
+        .default(['*'])
+        .argParser((v: string) => v.split(',')),
+    )
+    .option('--node-monitor-grace-period <duration>', "how long a node's heartbeat may be missing before it is marked Unknown", '40s')
+    .addOption(
+      new Option('--terminated-pod-gc-threshold <n>', 'terminated pods that can exist before the pod garbage collector deletes the oldest (0 turns it off)')
+        .default(12500)
+        .argParser(Number),
+    );
+}
+
 const upCommand = program
   .command('up')
   .description('start a k8ts cluster on this machine')
@@ -29,21 +45,20 @@ const upCommand = program
   .option('--service-cluster-ip-range <cidr>', 'the IPv4 CIDR Services get cluster IPs from', '10.96.0.0/12')
   .option('--service-node-port-range <range>', 'the ports NodePort Services get node ports from', '30000-32767')
   .option('--event-ttl <duration>', 'how long events are kept after they were last observed (Go duration: 1h, 30m, 3s)', '1h')
-  .addOption(
-    new Option('--controllers <list>', "controllers to run: '*' is all, 'foo' enables one, '-foo' disables one (comma-separated)")
-      .default(['*'])
-      .argParser((v: string) => v.split(',')),
-  )
-  .option('--node-monitor-grace-period <duration>', "how long a node's heartbeat may be missing before it is marked Unknown", '40s')
-  .addOption(
-    new Option('--terminated-pod-gc-threshold <n>', 'terminated pods that can exist before the pod garbage collector deletes the oldest (0 turns it off)')
-      .default(12500)
-      .argParser(Number),
-  )
   .option('--scheduler-config <file>', 'a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) for the scheduler')
   .addOption(new Option('--sim-nodes <n>', 'run this many simulated nodes in-process (pods bound to them run without containers)').default(0).argParser(Number));
 // Each command loads only its own modules: `k8ts agent` on a node does not carry the apiserver and store.
-addKubeletFlags(addSimFlags(upCommand)).action(async (opts) => (await import('./up.js')).up(opts));
+addKubeletFlags(addSimFlags(addControllerManagerFlags(upCommand))).action(async (opts) => (await import('./up.js')).up(opts));
+
+addControllerManagerFlags(
+  program
+    .command('controller-manager')
+    .description('run the controllers against a cluster (kube-controller-manager), taking turns with others through a Lease')
+    .requiredOption('--kubeconfig <file>', 'the cluster to manage')
+    .option('--root-ca-file <file>', "the CA published to every namespace as kube-root-ca.crt (default: the kubeconfig's CA)")
+    .option('--service-account-private-key-file <file>', 'the key legacy service account tokens are signed with (<data-dir>/pki/sa.key on the server)')
+    .option('--no-leader-elect', 'act without holding the kube-system/kube-controller-manager Lease'),
+).action(async (opts) => (await import('./controller-manager.js')).controllerManager(opts));
 
 addSimFlags(
   program

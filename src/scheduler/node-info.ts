@@ -54,7 +54,7 @@ export class NodeInfo {
     let v = m.get(key) as T | undefined;
     if (v === undefined && !m.has(key)) {
       v = compute(this);
-      if (m.size > 64) m.clear();
+      if (m.size > 256) m.clear();
       m.set(key, v);
     }
     return v as T;

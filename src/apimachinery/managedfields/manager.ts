@@ -6,23 +6,17 @@
  * one else owns.
  */
 import type { ManagedFieldsEntry, StatusCause } from 'kubernetes-types/meta/v1.js';
-import type { Schema } from '../../api/openapi/schema.js';
+import { fieldOf, type Schema } from '../../api/openapi/schema.js';
 import { failure, type StatusError } from '../status.js';
 import { FieldSet, fieldElement, pathString, type Path } from './fieldpath.js';
-import { fieldSetOf, mergeApplied, removeAt, sameValue, valueAt } from './typed.js';
+import { collectFields, mergeApplied, removeAt, sameValue, valueAt } from './typed.js';
 import { rfc3339 } from '../time.js';
 
 type Entry = { -readonly [K in keyof ManagedFieldsEntry]: ManagedFieldsEntry[K] };
 type JSONObject = Record<string, unknown>;
 
-/** Fields the server sets or that name the object: never owned by a manager. */
-const IGNORED: Path[] = [
-  [fieldElement('apiVersion')],
-  [fieldElement('kind')],
-  ...['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'].map(
-    (f) => [fieldElement('metadata'), fieldElement(f)],
-  ),
-];
+/** Fields the server sets or that name the object: never owned by a manager (with apiVersion and kind). */
+const IGNORED_METADATA = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']);
 
 /** What a write is: who makes it, through which API version and subresource. */
 export interface FieldManagerRequest {
@@ -35,13 +29,28 @@ export interface FieldManagerRequest {
   now?: Date;
 }
 
+/**
+ * The fields a write through `req` may own: status alone on the status subresource, everything but status on
+ * the main resource of a kind with a status subresource. Walks only those parts, so a status write does not
+ * pay for the spec.
+ */
 function trackedFields(obj: unknown, schema: Schema | undefined, req: FieldManagerRequest): FieldSet {
-  const status = fieldElement('status');
-  return fieldSetOf(obj, schema).filter((p) => {
-    if (IGNORED.some((ig) => ig.every((e, i) => p[i] === e) && p.length >= ig.length)) return false;
-    if (req.subresource === 'status') return p[0] === status;
-    return !(req.statusSplit && p[0] === status);
-  });
+  const set = new FieldSet();
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return set;
+  for (const [k, v] of Object.entries(obj)) {
+    if (k === 'apiVersion' || k === 'kind') continue;
+    if (req.subresource === 'status' ? k !== 'status' : req.statusSplit && k === 'status') continue;
+    const fieldSchema = schema ? (fieldOf(schema, k) ?? undefined) : undefined;
+    const path = [fieldElement(k)];
+    if (k === 'metadata' && typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0) {
+      for (const [mk, mv] of Object.entries(v)) {
+        if (!IGNORED_METADATA.has(mk)) collectFields(mv, fieldSchema ? (fieldOf(fieldSchema, mk) ?? undefined) : undefined, [...path, fieldElement(mk)], set);
+      }
+    } else {
+      collectFields(v, fieldSchema, path, set);
+    }
+  }
+  return set;
 }
 
 function entriesOf(obj: JSONObject): Entry[] {

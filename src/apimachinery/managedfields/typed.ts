@@ -44,6 +44,11 @@ export function fieldSetOf(value: unknown, schema: Schema | undefined): FieldSet
   return set;
 }
 
+/** Adds every field `value` (found at `path`, typed by `schema`) sets to `set`. */
+export function collectFields(value: unknown, schema: Schema | undefined, path: PathElement[], set: FieldSet): void {
+  collect(value, schema, path, set);
+}
+
 function collect(value: unknown, schema: Schema | undefined, path: PathElement[], set: FieldSet): void {
   if (Array.isArray(value)) {
     const list = schema ? listSemantics(schema) : { type: 'atomic' as const, keys: [] };

@@ -40,24 +40,13 @@ export async function createBinding(scope: RequestScope): Promise<void> {
       pod.spec = { ...pod.spec!, nodeName: target.name };
       const annotations = binding.metadata?.annotations;
       if (annotations && Object.keys(annotations).length > 0) pod.metadata.annotations = { ...pod.metadata.annotations, ...annotations };
-      return pod;
+      // One write assigns the pod and marks it scheduled, as kube's binding storage does.
+      const scheduled: PodCondition = { type: 'PodScheduled', status: 'True', lastTransitionTime: now };
+      const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      return { ...pod, status: { ...pod.status, conditions: [...conditions, scheduled] } };
     },
-    { dryRun },
+    { dryRun, subresource: 'binding' },
   );
-  if (!dryRun) {
-    // The status is the status subresource's: a second write marks the pod scheduled.
-    await scope.registry.update(
-      info.namespace,
-      info.name,
-      (current) => {
-        const pod = current as Pod & StoredObject;
-        const scheduled: PodCondition = { type: 'PodScheduled', status: 'True', lastTransitionTime: now };
-        const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-        return { ...pod, status: { ...pod.status, conditions: [...conditions, scheduled] } };
-      },
-      { subresource: 'status' },
-    );
-  }
   scope.code = 201;
   writeObject(scope.req, scope.res, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, { status: 201, type: scope.accept.type, warnings: scope.warnings });
 }

@@ -51,8 +51,9 @@ export interface WriteOptions {
   /**
    * `status` writes only status; anything else writes everything but status (for resources with one). Other
    * subresources (a namespace's `finalize`) are told to the strategy's prepareForUpdate, which keeps what they may not change.
+   * `binding` (a pod's) writes spec and status at once.
    */
-  subresource?: 'status' | 'finalize';
+  subresource?: 'status' | 'finalize' | 'binding';
   /** Set by `delete` alone: the write marks the object for deletion (clients cannot set deletionTimestamp). */
   deleting?: boolean;
   /**
@@ -302,7 +303,7 @@ export class GenericRegistry {
       if (obj.metadata.uid && obj.metadata.uid !== old.metadata.uid) {
         throw conflict(this.gr, name, `Precondition failed: UID in precondition: ${obj.metadata.uid}, UID in object meta: ${old.metadata.uid}`);
       }
-      carryOver(obj, old, { ...opts, subresource: opts.subresource === 'status' ? 'status' : undefined, statusSplit: this.withStatus });
+      carryOver(obj, old, { ...opts, subresource: opts.subresource === 'status' || opts.subresource === 'binding' ? opts.subresource : undefined, statusSplit: this.withStatus });
       strategy.defaults?.(obj);
       opts.trackManagedFields?.(obj, old);
       if (opts.subresource !== 'status') strategy.prepareForUpdate?.(obj, old, opts);

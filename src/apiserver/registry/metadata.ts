@@ -28,8 +28,8 @@ export function prepareNewMeta(meta: ObjectMeta, opts: { namespaced: boolean; ge
 }
 
 export interface CarryOverOptions {
-  /** The write is to the `status` subresource. */
-  subresource?: 'status';
+  /** The write is to the `status` subresource, or a pod's `binding` (which sets spec and status together). */
+  subresource?: 'status' | 'binding';
   /** The write is `delete` marking the object (the only writer that may set deletionTimestamp). */
   deleting?: boolean;
   /** The kind has a status subresource: status is written there only, and generation tracks the spec. */
@@ -70,8 +70,10 @@ export function carryOver(obj: StoredObject, old: StoredObject, opts: CarryOverO
     delete meta.generation;
     return;
   }
-  if (old.status === undefined) delete obj.status;
-  else obj.status = old.status;
+  if (opts.subresource !== 'binding') {
+    if (old.status === undefined) delete obj.status;
+    else obj.status = old.status;
+  }
   meta.generation = oldMeta.generation ?? 1;
   if (specChanged(obj, old)) meta.generation += 1;
 }

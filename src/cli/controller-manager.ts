@@ -1,0 +1,96 @@
+/**
+ * `k8ts controller-manager --kubeconfig <file>`: the controllers `k8ts up` runs in-process, as their own
+ * process against any cluster over HTTPS (kube-controller-manager). Several may run against one cluster: they
+ * take turns through the kube-system/kube-controller-manager Lease, so only one acts at a time.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Client } from '../client/client.js';
+import { transportFromKubeconfig } from '../client/https-transport.js';
+import { ControllerManager, selectControllers } from '../controllers/manager.js';
+import { readKubeconfig } from '../pki/kubeconfig.js';
+import { componentLogger } from '../util/log.js';
+import { KUBERNETES_VERSION, K8TS_VERSION } from '../version.js';
+import { parseDuration } from './duration.js';
+
+export interface ControllerManagerFlags {
+  kubeconfig: string;
+  controllers: string[];
+  /** kube's --root-ca-file; the kubeconfig's CA when not given, as kube-controller-manager falls back to. */
+  rootCaFile?: string;
+  /** kube's --service-account-private-key-file; without it the token controller leaves token Secrets empty. */
+  serviceAccountPrivateKeyFile?: string;
+  nodeMonitorGracePeriod: string;
+  terminatedPodGcThreshold: number;
+  /** kube's --leader-elect (default true). */
+  leaderElect: boolean;
+}
+
+function fail(message: string): never {
+  console.error(`k8ts: ${message}`);
+  process.exit(1);
+}
+
+/** Reads a flag's file, exiting with a message naming the flag if it cannot. */
+function readFlagFile(flag: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    fail(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** `k8ts controller-manager`: runs until SIGINT/SIGTERM. */
+export async function controllerManager(flags: ControllerManagerFlags): Promise<void> {
+  const log = componentLogger('controller-manager');
+  let controllers: string[];
+  let nodeMonitorGracePeriodMs: number;
+  try {
+    controllers = selectControllers(flags.controllers);
+  } catch (err) {
+    fail(`--controllers: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    nodeMonitorGracePeriodMs = parseDuration(flags.nodeMonitorGracePeriod);
+  } catch (err) {
+    fail(`--node-monitor-grace-period: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!Number.isInteger(flags.terminatedPodGcThreshold) || flags.terminatedPodGcThreshold < 0) {
+    fail(`--terminated-pod-gc-threshold: must be a non-negative integer, not ${flags.terminatedPodGcThreshold}`);
+  }
+  let rootCA: string;
+  try {
+    rootCA = flags.rootCaFile ? readFlagFile('--root-ca-file', flags.rootCaFile) : readKubeconfig(flags.kubeconfig).ca.toString();
+  } catch (err) {
+    fail(`--kubeconfig: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const serviceAccountPrivateKey = flags.serviceAccountPrivateKeyFile ? readFlagFile('--service-account-private-key-file', flags.serviceAccountPrivateKeyFile) : undefined;
+  if (!serviceAccountPrivateKey) log.warn('no --service-account-private-key-file: the token controller leaves service account token Secrets empty');
+  const client = new Client(
+    transportFromKubeconfig(flags.kubeconfig, { maxSockets: 64 }),
+    `kube-controller-manager/v${KUBERNETES_VERSION.major}.${KUBERNETES_VERSION.minor}.${KUBERNETES_VERSION.patch} k8ts/${K8TS_VERSION}`,
+  );
+  // kube's identity: the host and a fresh UUID, so two managers on one machine are told apart.
+  const identity = `${hostname()}_${randomUUID()}`;
+  log.info({ identity, leaderElect: flags.leaderElect }, 'controller manager starting');
+  const manager = new ControllerManager({
+    client,
+    controllers,
+    rootCA,
+    ...(serviceAccountPrivateKey !== undefined ? { serviceAccountPrivateKey } : {}),
+    logger: log,
+    ...(flags.leaderElect ? { leaderElection: { identity } } : {}),
+    nodeMonitorGracePeriodMs,
+    terminatedPodGCThreshold: flags.terminatedPodGcThreshold,
+  });
+  const stop = async (): Promise<void> => {
+    await manager.stop();
+    client.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  await manager.start();
+  console.error(`k8ts: controller manager running ${controllers.length} controllers against ${readKubeconfig(flags.kubeconfig).server.origin}; press Ctrl-C to stop`);
+}
