@@ -6,7 +6,7 @@
  * in-memory fake that confirms each binding as the informer would.
  *
  * Environment: K8TS_BENCH_SCHED_NODES, K8TS_BENCH_SCHED_EXISTING and K8TS_BENCH_SCHED_PODS change the sizes;
- * K8TS_BENCH_SCHED_CASES=plain,anti-affinity,topology spread,replicaset pods picks cases. The last case (pods
+ * K8TS_BENCH_SCHED_CASES=plain,anti-affinity,topology spread,replicaset pods picks cases ("" none). The last case (pods
  * owned by ReplicaSets, so kube's default zone/host spreading scores them) has no target in the issue.
  * K8TS_BENCH_SCHED_SCALE=5000x150000 is the `k8ts up --sim-nodes` scale case (nodes x pods; "" skips it), with
  * K8TS_BENCH_SCHED_SETTLE_SECONDS (60) of quiet before the RSS is read.
@@ -125,7 +125,7 @@ export async function schedulerBench(log: (s: string) => void): Promise<{ rows: 
   const rows: BenchRow[] = [];
   const checks: Check[] = [];
   const targets: Partial<Record<Kind, number>> = { plain: 5000, 'anti-affinity': 1000, 'topology spread': 1000 };
-  const kinds = (process.env.K8TS_BENCH_SCHED_CASES ?? 'plain,anti-affinity,topology spread,replicaset pods').split(',') as Kind[];
+  const kinds = (process.env.K8TS_BENCH_SCHED_CASES ?? 'plain,anti-affinity,topology spread,replicaset pods').split(',').filter(Boolean) as Kind[];
   for (const kind of kinds) {
     // Anti-affinity on hostname allows one pod per node.
     const count = kind === 'anti-affinity' ? Math.min(PODS, NODES) : PODS;

@@ -121,6 +121,33 @@ export async function startServer(dataDir: string, args: string[], opts: { kubel
 }
 
 
+/** Another k8ts command (`controller-manager`, `sim`) as its own process, profiled like the server when asked. */
+export interface RunningComponent {
+  pid: number;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+export function startComponent(args: string[]): RunningComponent {
+  const prof = process.env.K8TS_BENCH_CPU_PROF;
+  const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  let stderr = '';
+  const proc = spawn(process.execPath, [...nodeArgs, k8tsBin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'warn' } });
+  proc.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  return {
+    pid: proc.pid!,
+    stderr: () => stderr,
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** Runs a benchmark client process (`node <script> <mode> <kubeconfig> <server pid> ...extra`) and resolves to the JSON it prints. */
 export function runClient<R>(script: string, mode: string, server: RunningServer, log: (s: string) => void, extra: string[] = []): Promise<R> {
   return new Promise((resolve, reject) => {

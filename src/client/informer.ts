@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { componentLogger } from '../util/log.js';
 import type { ResourceClient } from './client.js';
 import { APIError, isGone } from './errors.js';
+import { internObject } from '../util/intern.js';
 import { Indexer, metaNamespaceKey, type IndexFunc } from './indexer.js';
 import { Lister } from './lister.js';
 import type { KubeObject } from './types.js';
@@ -34,14 +35,21 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
   /**
    * Applied to every object before it is stored and handed to handlers (client-go's SetTransform). The default
    * drops metadata.managedFields, which no controller reads and which would take much of the cache's memory,
-   * as kube's components do; pass `(o) => o` to keep everything.
+   * as kube's components do, and shares the copies of strings that repeat across objects (src/util/intern.ts);
+   * pass `(o) => o` to keep everything as decoded.
    */
   transform?: (obj: T) => T;
 }
 
-/** The default transform: an object without its managedFields. */
+/** The default transform: an object without its managedFields, its repeating strings interned. */
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  if (obj.metadata?.managedFields) {
+    // A copy without the field rather than `delete`, which would turn every cached metadata into a slow,
+    // several times larger dictionary object.
+    const { managedFields: _, ...metadata } = obj.metadata;
+    (obj as { metadata: KubeObject['metadata'] }).metadata = metadata;
+  }
+  internObject(obj);
   return obj;
 }
 

@@ -5,6 +5,7 @@
 import type { CachedObject } from '../../storage/cacher/cacher.js';
 import type { KeyValue } from '../../storage/interface.js';
 import type { Resource, StoredObject } from './strategy.js';
+import { intern } from '../../util/intern.js';
 
 /** `/registry/<group|core>/<resource>/` — where every object of a resource lives in storage. */
 export function resourcePrefix(group: string, resource: string): string {
@@ -64,13 +65,17 @@ export function cacheDecoder(resource: Resource): (kv: KeyValue) => CachedObject
     const obj = decodeFromStorage(kv);
     const fields = metadataFields(obj, info.namespaced);
     if (strategy.fieldValues) Object.assign(fields, strategy.fieldValues(obj));
+    // The cache keeps these for every object: share the copies of values that repeat (all but the name).
+    for (const f in fields) if (f !== 'metadata.name') fields[f] = intern(fields[f]!);
+    const labels = obj.metadata.labels ?? {};
+    for (const l in labels) labels[l] = intern(labels[l]!);
     return {
       key: kv.key,
-      namespace: obj.metadata.namespace ?? '',
-      name: obj.metadata.name ?? '',
+      namespace: intern(obj.metadata.namespace ?? ''),
+      name: fields['metadata.name'] ?? obj.metadata.name ?? '',
       revision: kv.modRevision,
       json: JSON.stringify(obj),
-      labels: obj.metadata.labels ?? {},
+      labels,
       fields,
     };
   };
