@@ -28,12 +28,15 @@ import {
 } from './node-template.js';
 import { microTime, rfc3339 } from '../apimachinery/time.js';
 
+/** kube's nodeStatusReportFrequency: how often a kubelet posts a node status that has not changed. */
+const NODE_STATUS_REPORT_MS = 5 * 60_000;
+
 export interface SimulatorOptions extends Partial<SimNodeOptions> {
   /** How long a bound pod takes to be Running and Ready (default 1 s). */
   podStartDelayMs?: number;
   /** How often each node's Lease is renewed (default 10 s, as the kubelet). */
   leaseRenewIntervalMs?: number;
-  /** How often each node's Ready condition heartbeat is refreshed (default 60 s). */
+  /** How often each node's Ready condition heartbeat is refreshed (default 5 minutes, kube's nodeStatusReportFrequency). */
   nodeStatusIntervalMs?: number;
   /** Concurrent requests while registering nodes. */
   concurrency?: number;
@@ -151,29 +154,33 @@ export class NodeSimulator {
     if (!this.simOpts.informers) this.podInformer?.stop();
   }
 
-  /** Lease renewals spread evenly over the interval, like many kubelets' would be; node status less often. */
+  /**
+   * Lease renewals spread evenly over the interval, like many kubelets' would be; the Ready heartbeat in the
+   * node status only every few renewals (kube's kubelet reports an unchanged status every 5 minutes and
+   * relies on the Lease in between), spread the same way.
+   */
   private startHeartbeats(nodes: ReturnType<Client['resource']>, leases: ResourceClient<Lease & KubeObject>): void {
     const names = this.nodeNames;
     if (names.length === 0) return;
     const renewMs = this.simOpts.leaseRenewIntervalMs ?? 10_000;
-    const statusMs = this.simOpts.nodeStatusIntervalMs ?? 60_000;
+    const statusEvery = Math.max(1, Math.round((this.simOpts.nodeStatusIntervalMs ?? NODE_STATUS_REPORT_MS) / renewMs));
     const slices = Math.max(1, Math.min(names.length, Math.floor(renewMs / 100)));
     let slice = 0;
-    let statusDue = Date.now() + statusMs;
+    let round = 0;
     const tick = setInterval(() => {
       const batch = names.filter((_, i) => i % slices === slice);
       slice = (slice + 1) % slices;
-      const refreshStatus = slice === 0 && Date.now() >= statusDue;
-      if (refreshStatus) statusDue = Date.now() + statusMs;
+      if (slice === 0) round++;
+      const refreshStatus = round % statusEvery === statusEvery - 1;
       void eachLimited(batch, 16, async (name) => {
         if (this.stopped) return;
         try {
           await this.renewLease(leases, name);
+          if (refreshStatus) await this.refreshNodeStatus(nodes, name);
         } catch (err) {
-          this.log.warn({ err, node: name }, 'lease renewal failed');
+          this.log.warn({ err, node: name }, 'node heartbeat failed');
         }
       });
-      if (refreshStatus) void this.refreshNodeStatus(nodes);
     }, renewMs / slices);
     tick.unref();
     this.timers.add(tick);
@@ -183,17 +190,9 @@ export class NodeSimulator {
     await renewNodeLease(leases, nodeLease(name, microTime()));
   }
 
-  /** Refreshes each node's Ready heartbeat (and puts the condition back if someone changed it). */
-  private async refreshNodeStatus(nodes: ReturnType<Client['resource']>): Promise<void> {
-    const now = rfc3339();
-    await eachLimited(this.nodeNames, 16, async (name) => {
-      if (this.stopped) return;
-      try {
-        await nodes.patch(name, 'merge', { status: { conditions: readyConditions(now) } }, { subresource: 'status' });
-      } catch (err) {
-        this.log.warn({ err, node: name }, 'node status update failed');
-      }
-    });
+  /** Refreshes a node's Ready heartbeat (and puts the condition back if someone changed it). */
+  private async refreshNodeStatus(nodes: ReturnType<Client['resource']>, name: string): Promise<void> {
+    await nodes.patch(name, 'merge', { status: { conditions: readyConditions(rfc3339()) } }, { subresource: 'status' });
   }
 
   private syncPod(pod: PodObject): void {
