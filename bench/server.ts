@@ -14,14 +14,10 @@ import { fileURLToPath } from 'node:url';
 const k8tsBin = fileURLToPath(new URL('../../bin/k8ts.js', import.meta.url));
 const READY_TIMEOUT_MS = 30_000;
 
-export interface RunningServer {
-  proc: ChildProcess;
-  pid: number;
+export interface RunningServer extends RunningComponent {
   kubeconfig: string;
   /** Spawn to the first `/readyz` 200 "ok", polled every 10 ms. */
   readyMs: number;
-  stderr(): string;
-  stop(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -73,25 +69,18 @@ export async function startServer(dataDir: string, args: string[], opts: { kubel
     const i = args.indexOf('--disable');
     args = i < 0 ? [...args, '--disable', 'kubelet'] : args.map((a, j) => (j === i + 1 ? `${a},kubelet` : a));
   }
-  const prof = process.env.K8TS_BENCH_CPU_PROF;
-  const nodeArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
-  let stderr = '';
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [...nodeArgs, k8tsBin, 'up', '--data-dir', dataDir, '--port', String(port), ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, K8TS_LOG_LEVEL: process.env.K8TS_LOG_LEVEL ?? 'warn' },
-  });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const component = startComponent(['up', '--data-dir', dataDir, '--port', String(port), ...args]);
+  const { proc, stderr } = component;
   let announced = false;
-  proc.stderr!.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-20_000);
-    if (/apiserver ready at/.test(stderr)) announced = true;
+  proc.stderr!.on('data', () => {
+    if (/apiserver ready at/.test(stderr())) announced = true;
   });
   let readyMs = NaN;
   for (;;) {
     const tick = performance.now();
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`k8ts up exited (${proc.exitCode ?? proc.signalCode}): ${stderr}`);
-    if (tick - t0 > READY_TIMEOUT_MS) throw new Error(`k8ts up not ready in ${READY_TIMEOUT_MS} ms: ${stderr}`);
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`k8ts up exited (${proc.exitCode ?? proc.signalCode}): ${stderr()}`);
+    if (tick - t0 > READY_TIMEOUT_MS) throw new Error(`k8ts up not ready in ${READY_TIMEOUT_MS} ms: ${stderr()}`);
     if (await readyz(port)) {
       readyMs = performance.now() - t0;
       break;
@@ -101,28 +90,15 @@ export async function startServer(dataDir: string, args: string[], opts: { kubel
   }
   // The kubeconfig is written just after the server starts answering.
   while (!announced) {
-    if (performance.now() - t0 > READY_TIMEOUT_MS) throw new Error(`k8ts up never said it was ready: ${stderr}`);
+    if (performance.now() - t0 > READY_TIMEOUT_MS) throw new Error(`k8ts up never said it was ready: ${stderr()}`);
     await sleep(5);
   }
-  return {
-    proc,
-    pid: proc.pid!,
-    kubeconfig: join(dataDir, 'admin.kubeconfig'),
-    readyMs,
-    stderr: () => stderr,
-    stop: async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return { ...component, kubeconfig: join(dataDir, 'admin.kubeconfig'), readyMs };
 }
-
 
 /** Another k8ts command (`controller-manager`, `sim`) as its own process, profiled like the server when asked. */
 export interface RunningComponent {
+  proc: ChildProcess;
   pid: number;
   stderr(): string;
   stop(): Promise<void>;
@@ -136,6 +112,7 @@ export function startComponent(args: string[]): RunningComponent {
   proc.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   return {
+    proc,
     pid: proc.pid!,
     stderr: () => stderr,
     stop: async () => {
