@@ -168,18 +168,32 @@ async function scale(): Promise<SchedulerScaleReport> {
     await new Promise((r) => setTimeout(r, 1000));
     nodeList = await nodes.list();
   }
-  const ready = new Map(nodeList.items.map((n) => [n.metadata.name!, isReady(n)]));
-  const notReadyEver = new Set([...ready].filter(([, r]) => !r).map(([name]) => name));
-  const nodeWatch = await nodes.watch({ resourceVersion: nodeList.metadata?.resourceVersion ?? '0' });
+  const ready = new Map<string, boolean>();
+  const notReadyEver = new Set<string>();
+  const observe = (name: string, r: boolean): void => {
+    ready.set(name, r);
+    if (!r && !notReadyEver.has(name)) {
+      notReadyEver.add(name);
+      log(`node ${name} is not Ready`);
+    }
+  };
+  for (const n of nodeList.items) observe(n.metadata.name!, isReady(n));
+  let watching = true;
+  let nodeWatch = await nodes.watch({ resourceVersion: nodeList.metadata?.resourceVersion ?? '0' });
   void (async () => {
-    for await (const ev of nodeWatch) {
-      const n = ev.object as Node;
-      const r = ev.type !== 'DELETED' && isReady(n);
-      ready.set(n.metadata!.name!, r);
-      if (!r && !notReadyEver.has(n.metadata!.name!)) {
-        notReadyEver.add(n.metadata!.name!);
-        log(`node ${n.metadata!.name} is not Ready`);
+    while (watching) {
+      for await (const ev of nodeWatch) {
+        // A watch that ends (an ERROR such as 410 Gone) is resumed by a fresh list below; bookmarks carry no node.
+        if (ev.type === 'ERROR') break;
+        if (ev.type !== 'ADDED' && ev.type !== 'MODIFIED' && ev.type !== 'DELETED') continue;
+        const n = ev.object as Node;
+        observe(n.metadata!.name!, ev.type !== 'DELETED' && isReady(n));
       }
+      if (!watching) return;
+      nodeWatch.stop();
+      const relisted = await nodes.list();
+      for (const n of relisted.items) observe(n.metadata.name!, isReady(n));
+      nodeWatch = await nodes.watch({ resourceVersion: relisted.metadata?.resourceVersion ?? '0' });
     }
   })();
   log(`${ready.size} nodes, ${[...ready.values()].filter(Boolean).length} Ready`);
@@ -216,6 +230,7 @@ async function scale(): Promise<SchedulerScaleReport> {
     readyAtEnd: [...ready.values()].filter(Boolean).length,
   };
   clearInterval(sampler);
+  watching = false;
   nodeWatch.stop();
   client.close();
   return report;
