@@ -92,5 +92,7 @@ export async function controllerManager(flags: ControllerManagerFlags): Promise<
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   await manager.start();
-  console.error(`k8ts: controller manager running ${controllers.length} controllers against ${readKubeconfig(flags.kubeconfig).server.origin}; press Ctrl-C to stop`);
+  console.error(
+    `k8ts: controller manager ${identity} running ${controllers.length} controllers against ${readKubeconfig(flags.kubeconfig).server.origin}${flags.leaderElect ? ' while it holds the kube-system/kube-controller-manager Lease' : ''}; press Ctrl-C to stop`,
+  );
 }

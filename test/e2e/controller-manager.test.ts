@@ -78,9 +78,10 @@ describe('k8ts controller-manager and k8ts sim as their own processes', () => {
     assert.match(ok(await cluster.kubectl(['rollout', 'status', 'deployment/web', '--timeout=60s'])), /successfully rolled out/);
 
     // Stopping the leader releases the Lease; the other manager takes it and keeps the Deployment in step.
-    const index = managers.findIndex((m) => m.stderr().includes(leader));
-    const stopping = index >= 0 ? managers[index]! : undefined;
-    await (stopping ?? managers[0]!).stop('SIGTERM');
+    // Each manager prints its identity when it starts.
+    const stopping = managers.find((m) => m.stderr().includes(leader));
+    assert.ok(stopping, `no manager printed ${leader}: ${managers.map((m) => m.stderr()).join('\n')}`);
+    await stopping.stop('SIGTERM');
     const next = await until('the other controller manager holds the Lease', async () => {
       const h = await holder();
       return h && h !== leader ? h : undefined;
