@@ -13,16 +13,40 @@ import { readKubeconfig } from '../pki/kubeconfig.js';
 import { componentLogger } from '../util/log.js';
 import { KUBERNETES_VERSION, K8TS_VERSION } from '../version.js';
 import { parseDuration } from './duration.js';
+import { withFlag } from './flag.js';
 
-export interface ControllerManagerFlags {
-  kubeconfig: string;
+/** The controller manager's flags `up` takes too (declared once in main.ts). */
+export interface SharedControllerManagerFlags {
+  /** `--controllers`: which controllers run (`*`, `foo`, `-foo`), as kube-controller-manager's flag. */
   controllers: string[];
+  /** `--node-monitor-grace-period`: a Go duration (default 40s). */
+  nodeMonitorGracePeriod?: string;
+  /** `--terminated-pod-gc-threshold`: terminated pods kept before the pod GC deletes the oldest (default 12500). */
+  terminatedPodGcThreshold?: number;
+}
+
+/** What the shared flags ask for; throws a message naming the bad flag. */
+export function controllerManagerSettings(flags: SharedControllerManagerFlags): { controllers: string[]; nodeMonitorGracePeriodMs?: number; terminatedPodGCThreshold?: number } {
+  const controllers = withFlag('--controllers', () => selectControllers(flags.controllers));
+  const grace = flags.nodeMonitorGracePeriod;
+  const nodeMonitorGracePeriodMs = grace === undefined ? undefined : withFlag('--node-monitor-grace-period', () => parseDuration(grace));
+  const threshold = flags.terminatedPodGcThreshold;
+  if (threshold !== undefined && (!Number.isInteger(threshold) || threshold < 0)) {
+    throw new Error(`--terminated-pod-gc-threshold: must be a non-negative integer, not ${threshold}`);
+  }
+  return {
+    controllers,
+    ...(nodeMonitorGracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs } : {}),
+    ...(threshold !== undefined ? { terminatedPodGCThreshold: threshold } : {}),
+  };
+}
+
+export interface ControllerManagerFlags extends SharedControllerManagerFlags {
+  kubeconfig: string;
   /** kube's --root-ca-file; the kubeconfig's CA when not given, as kube-controller-manager falls back to. */
   rootCaFile?: string;
   /** kube's --service-account-private-key-file; without it the token controller leaves token Secrets empty. */
   serviceAccountPrivateKeyFile?: string;
-  nodeMonitorGracePeriod: string;
-  terminatedPodGcThreshold: number;
   /** kube's --leader-elect (default true). */
   leaderElect: boolean;
 }
@@ -44,21 +68,13 @@ function readFlagFile(flag: string, path: string): string {
 /** `k8ts controller-manager`: runs until SIGINT/SIGTERM. */
 export async function controllerManager(flags: ControllerManagerFlags): Promise<void> {
   const log = componentLogger('controller-manager');
-  let controllers: string[];
-  let nodeMonitorGracePeriodMs: number;
+  let settings: ReturnType<typeof controllerManagerSettings>;
   try {
-    controllers = selectControllers(flags.controllers);
+    settings = controllerManagerSettings(flags);
   } catch (err) {
-    fail(`--controllers: ${err instanceof Error ? err.message : String(err)}`);
+    fail(err instanceof Error ? err.message : String(err));
   }
-  try {
-    nodeMonitorGracePeriodMs = parseDuration(flags.nodeMonitorGracePeriod);
-  } catch (err) {
-    fail(`--node-monitor-grace-period: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (!Number.isInteger(flags.terminatedPodGcThreshold) || flags.terminatedPodGcThreshold < 0) {
-    fail(`--terminated-pod-gc-threshold: must be a non-negative integer, not ${flags.terminatedPodGcThreshold}`);
-  }
+  const { controllers } = settings;
   let rootCA: string;
   try {
     rootCA = flags.rootCaFile ? readFlagFile('--root-ca-file', flags.rootCaFile) : readKubeconfig(flags.kubeconfig).ca.toString();
@@ -76,13 +92,11 @@ export async function controllerManager(flags: ControllerManagerFlags): Promise<
   log.info({ identity, leaderElect: flags.leaderElect }, 'controller manager starting');
   const manager = new ControllerManager({
     client,
-    controllers,
+    ...settings,
     rootCA,
     ...(serviceAccountPrivateKey !== undefined ? { serviceAccountPrivateKey } : {}),
     logger: log,
     ...(flags.leaderElect ? { leaderElection: { identity } } : {}),
-    nodeMonitorGracePeriodMs,
-    terminatedPodGCThreshold: flags.terminatedPodGcThreshold,
   });
   const stop = async (): Promise<void> => {
     await manager.stop();

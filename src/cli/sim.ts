@@ -8,6 +8,7 @@ import { transportFromKubeconfig } from '../client/https-transport.js';
 import { NodeSimulator, type SimulatorOptions } from '../sim/simulator.js';
 import { componentLogger } from '../util/log.js';
 import { parseDuration } from './duration.js';
+import { withFlag } from './flag.js';
 import { addSimFlags, type SimFlags } from './sim-flags.js';
 
 /** `key=value[:Effect]` as kubectl taint writes taints. */
@@ -35,13 +36,6 @@ export { addSimFlags, type SimFlags };
 
 /** Simulator options from the flags; throws a message naming the bad flag. */
 export function simulatorOptions(count: number, flags: SimFlags): SimulatorOptions {
-  const named = <T>(flag: string, f: () => T): T => {
-    try {
-      return f();
-    } catch (err) {
-      throw new Error(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  };
   if (!Number.isInteger(count) || count < 0) throw new Error(`the node count must be a non-negative integer, not ${count}`);
   return {
     count,
@@ -50,9 +44,9 @@ export function simulatorOptions(count: number, flags: SimFlags): SimulatorOptio
     memory: flags.simMemory,
     pods: flags.simPods,
     zones: flags.simZones,
-    labels: named('--sim-labels', () => parseLabels(flags.simLabels ?? '')),
-    taints: named('--sim-taints', () => (flags.simTaints ?? []).map(parseTaint)),
-    podStartDelayMs: named('--sim-pod-start-delay', () => parseDuration(flags.simPodStartDelay)),
+    labels: withFlag('--sim-labels', () => parseLabels(flags.simLabels ?? '')),
+    taints: withFlag('--sim-taints', () => (flags.simTaints ?? []).map(parseTaint)),
+    podStartDelayMs: withFlag('--sim-pod-start-delay', () => parseDuration(flags.simPodStartDelay)),
   };
 }
 

@@ -19,7 +19,8 @@ import { K8TS_VERSION, KUBERNETES_VERSION } from '../version.js';
 import { Client } from '../client/client.js';
 import { inProcessTransport } from '../client/in-process-transport.js';
 import { SharedInformerFactory } from '../client/informer-factory.js';
-import { ControllerManager, selectControllers } from '../controllers/manager.js';
+import { ControllerManager } from '../controllers/manager.js';
+import { controllerManagerSettings, type SharedControllerManagerFlags } from './controller-manager.js';
 import { parseDuration } from './duration.js';
 import { COMPONENTS } from './components.js';
 import { simulatorOptions, type SimFlags } from './sim.js';
@@ -30,13 +31,11 @@ import { NodeSimulator, type SimulatorOptions } from '../sim/simulator.js';
 import { SchedulerApp } from '../scheduler/app.js';
 import { parseSchedulerConfig } from '../scheduler/config.js';
 
-export interface UpOptions extends SimFlags, KubeletFlags {
+export interface UpOptions extends SimFlags, KubeletFlags, SharedControllerManagerFlags {
   /** `--sim-nodes`: simulated nodes run in-process (0: none). */
   simNodes: number;
   /** `--scheduler-config`: a KubeSchedulerConfiguration file. */
   schedulerConfig?: string;
-  /** `--controllers`: which controllers run (`*`, `foo`, `-foo`), as kube-controller-manager's flag. */
-  controllers: string[];
   dataDir: string;
   datastore?: string;
   port: number;
@@ -49,10 +48,6 @@ export interface UpOptions extends SimFlags, KubeletFlags {
   serviceNodePortRange?: string;
   /** `--event-ttl`: a Go duration (default 1h). */
   eventTtl?: string;
-  /** `--node-monitor-grace-period`: a Go duration (default 40s). */
-  nodeMonitorGracePeriod?: string;
-  /** `--terminated-pod-gc-threshold`: terminated pods kept before the pod GC deletes the oldest (default 12500). */
-  terminatedPodGcThreshold?: number;
 }
 
 /**
@@ -81,14 +76,6 @@ export async function up(opts: UpOptions): Promise<void> {
   } catch (err) {
     fail(`--event-ttl: ${err instanceof Error ? err.message : String(err)}`);
   }
-  let nodeMonitorGracePeriodMs: number | undefined;
-  try {
-    if (opts.nodeMonitorGracePeriod !== undefined) nodeMonitorGracePeriodMs = parseDuration(opts.nodeMonitorGracePeriod);
-  } catch (err) {
-    fail(`--node-monitor-grace-period: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const gcThreshold = opts.terminatedPodGcThreshold;
-  if (gcThreshold !== undefined && (!Number.isInteger(gcThreshold) || gcThreshold < 0)) fail(`--terminated-pod-gc-threshold: must be a non-negative integer`);
   let schedulerConfig: string | undefined;
   try {
     if (opts.schedulerConfig) {
@@ -99,11 +86,11 @@ export async function up(opts: UpOptions): Promise<void> {
   } catch (err) {
     fail(`--scheduler-config: ${err instanceof Error ? err.message : String(err)}`);
   }
-  let controllers: string[] = [];
+  let controllerSettings: ReturnType<typeof controllerManagerSettings>;
   try {
-    controllers = selectControllers(opts.controllers);
+    controllerSettings = controllerManagerSettings(opts);
   } catch (err) {
-    fail(`--controllers: ${err instanceof Error ? err.message : String(err)}`);
+    fail(err instanceof Error ? err.message : String(err));
   }
   let simulation: SimulatorOptions | undefined;
   try {
@@ -208,13 +195,11 @@ export async function up(opts: UpOptions): Promise<void> {
     controllerManager = new ControllerManager({
       client: inProcessClient('system:kube-controller-manager', 'kube-controller-manager'),
       informers,
-      controllers,
+      ...controllerSettings,
       rootCA: pki.ca.cert,
       serviceAccountPrivateKey: pki.serviceAccount.key,
       logger: componentLogger('controller-manager'),
       leaderElection: { identity },
-      ...(nodeMonitorGracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs } : {}),
-      ...(gcThreshold !== undefined ? { terminatedPodGCThreshold: gcThreshold } : {}),
     });
     const manager = controllerManager;
     void manager.start().catch((err: unknown) => log.error({ err }, 'controller manager failed to start'));

@@ -165,10 +165,11 @@ export class NodeSimulator {
     const renewMs = this.simOpts.leaseRenewIntervalMs ?? 10_000;
     const statusEvery = Math.max(1, Math.round((this.simOpts.nodeStatusIntervalMs ?? NODE_STATUS_REPORT_MS) / renewMs));
     const slices = Math.max(1, Math.min(names.length, Math.floor(renewMs / 100)));
+    const batches = Array.from({ length: slices }, (_, s) => names.filter((_, i) => i % slices === s));
     let slice = 0;
     let round = 0;
     const tick = setInterval(() => {
-      const batch = names.filter((_, i) => i % slices === slice);
+      const batch = batches[slice]!;
       slice = (slice + 1) % slices;
       if (slice === 0) round++;
       const refreshStatus = round % statusEvery === statusEvery - 1;

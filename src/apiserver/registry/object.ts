@@ -72,7 +72,7 @@ export function cacheDecoder(resource: Resource): (kv: KeyValue) => CachedObject
     return {
       key: kv.key,
       namespace: intern(obj.metadata.namespace ?? ''),
-      name: fields['metadata.name'] ?? obj.metadata.name ?? '',
+      name: obj.metadata.name ?? '',
       revision: kv.modRevision,
       json: JSON.stringify(obj),
       labels,
