@@ -44,6 +44,13 @@ import { isConnectRequest, NodeProxy } from './proxy/node-proxy.js';
 import type { Duplex } from 'node:stream';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 
+/**
+ * Resources served from storage rather than the watch cache, as kube-apiserver's default watch cache sizes
+ * leave events out: there are many of them, each read rarely, and caching them would cost the apiserver
+ * memory for every pod ever scheduled or started within the event TTL.
+ */
+const UNCACHED_RESOURCES = new Set(['/events']);
+
 export interface APIServerOptions {
   /** The client certificate the apiserver shows kubelets (logs, exec, attach, port-forward, nodes/proxy). */
   kubeletClient?: { cert: string; key: string };
@@ -106,7 +113,7 @@ export class APIServer {
   constructor(private readonly opts: APIServerOptions) {
     this.log = opts.logger;
     this.metrics = new APIServerMetrics(() =>
-      [...this.registries.values()].map((r) => ({ group: r.gr.group, resource: r.gr.resource, count: r.cache.watcherCount })),
+      [...this.registries.values()].map((r) => ({ group: r.gr.group, resource: r.gr.resource, count: r.cache?.watcherCount ?? 0 })),
     );
     this.store = this.metrics.instrument(opts.store);
     this.serviceAllocator = new ServiceAllocator(this.store, {
@@ -118,14 +125,15 @@ export class APIServer {
       this.registry.register(r.info);
       this.resources.set(`${r.info.group}/${r.info.version}/${r.info.resource}`, r);
     }
+    const stored = all.filter((r) => !r.info.storage);
+    const cached = (r: Resource): boolean => !UNCACHED_RESOURCES.has(`${r.info.group}/${r.info.resource}`);
     this.cacher = new Cacher(this.store, {
       root: '/registry/',
       logger: this.log.child({ component: 'watch-cache' }),
-      resources: all.filter((r) => !r.info.storage).map((r) => ({ prefix: resourcePrefix(r.info.group, r.info.resource), decode: cacheDecoder(r) })),
+      resources: stored.filter(cached).map((r) => ({ prefix: resourcePrefix(r.info.group, r.info.resource), decode: cacheDecoder(r) })),
     });
-    for (const r of all) {
-      if (r.info.storage) continue;
-      this.registries.set(resourcePrefix(r.info.group, r.info.resource), new GenericRegistry(r, this.store, this.cacher));
+    for (const r of stored) {
+      this.registries.set(resourcePrefix(r.info.group, r.info.resource), new GenericRegistry(r, this.store, this.cacher, cached(r)));
     }
     this.discovery = new Discovery(this.registry, opts.advertiseAddress);
     this.openapi = new OpenAPI(this.registry);
@@ -143,8 +151,7 @@ export class APIServer {
       logger: this.log.child({ component: 'admission' }),
       defaultAccountsManaged: opts.serviceAccountController ?? false,
       namespaceLifecycle: new NamespaceLifecycle(async (name) => {
-        await namespaces.waitFresh();
-        const cached = namespaces.cache.get(namespaces.key(undefined, name));
+        const cached = await namespaces.find(undefined, name);
         if (!cached) return undefined;
         const ns = JSON.parse(cached.json) as { status?: { phase?: string } };
         return { phase: ns.status?.phase ?? '' };

@@ -7,38 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
-import { clientFor, eventually, failureOf, freePort, type Client } from '../helpers/client-node.js';
+import { clientFor, eventually, failureOf, freePort, recordWatch, type Client } from '../helpers/client-node.js';
 import { inParallel } from '../helpers/parallel.js';
 import { tempDir } from '../helpers/tmp.js';
-
-/** One line of a watch stream as client-node hands it over. */
-interface WatchEvent {
-  type: string;
-  object: k8s.KubernetesObject & { code?: number; reason?: string };
-}
-
-/** A running client-node watch that records its events. */
-interface RecordedWatch {
-  events: WatchEvent[];
-  /** Resolves with what client-node passed to `done` (null: the server ended the stream). */
-  done: Promise<unknown>;
-  /** Resolves once `n` events have arrived. */
-  received(n: number): Promise<void>;
-  abort(): void;
-}
-
-async function recordWatch(kc: k8s.KubeConfig, path: string, params: Record<string, string | number | boolean | undefined>): Promise<RecordedWatch> {
-  const events: WatchEvent[] = [];
-  let finished: (err: unknown) => void = () => undefined;
-  const done = new Promise<unknown>((resolve) => (finished = resolve));
-  const controller = await new k8s.Watch(kc).watch(path, params, (type, object) => events.push({ type, object }), (err) => finished(err));
-  return {
-    events,
-    done,
-    received: (n) => eventually(() => events.length >= n, () => `${events.length} of ${n} watch events: ${JSON.stringify(events.map((e) => e.type))}`),
-    abort: () => controller.abort(),
-  };
-}
 
 const rvOf = (o: k8s.KubernetesObject): number => Number(o.metadata?.resourceVersion);
 const namesOf = (items: k8s.KubernetesObject[]): string[] => items.map((o) => o.metadata!.name!).sort();

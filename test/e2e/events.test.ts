@@ -1,13 +1,16 @@
 /**
  * End-to-end: events through the real kubectl against the real `k8ts up` — `kubectl get events` and its field
  * selectors, `kubectl events`, the Events section of `kubectl describe pod`, core v1 and events.k8s.io/v1 as
- * two views of one event (series <-> count), and `--event-ttl` expiry, across a restart too.
+ * two views of one event (series <-> count), watches of events (served from storage, as kube keeps events out
+ * of its watch cache), and `--event-ttl` expiry, across a restart too.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
 import type { Event as EventV1 } from 'kubernetes-types/events/v1.js';
+import * as k8s from '@kubernetes/client-node';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { clientFor, recordWatch } from '../helpers/client-node.js';
 import { manifest, ok } from '../helpers/kubectl-e2e.js';
 import { tempDir } from '../helpers/tmp.js';
 import { until } from '../helpers/wait.js';
@@ -77,6 +80,53 @@ describe('events', () => {
     assert.match(listed, /Normal\s+Pulled\s+Pod\/web\s+Container image/);
     assert.match(listed, /Warning\s+BackOff\s+Pod\/web\s+Back-off restarting failed container/);
     assert.match(ok(await k(['events', '-n', 'ev', '--types=Warning'])), /BackOff/);
+  });
+
+  test('a watch of events from a list resourceVersion sees every change in order, and a field-selected one sees events leave', async () => {
+    const { kc, core } = clientFor(cluster.kubeconfig);
+    const listed = await core.listNamespacedEvent({ namespace: 'ev' });
+    const rv = listed.metadata!.resourceVersion!;
+    const all = await recordWatch(kc, '/api/v1/namespaces/ev/events', { resourceVersion: rv });
+    const probes = await recordWatch(kc, '/api/v1/namespaces/ev/events', { resourceVersion: rv, fieldSelector: 'reason=Probe' });
+    try {
+      await core.createNamespacedEvent({ namespace: 'ev', body: coreEvent('web.probe', pod, { reason: 'Probe' }) as unknown as k8s.CoreV1Event });
+      await core.patchNamespacedEvent({ namespace: 'ev', name: 'web.probe', body: { count: 2 } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      await core.patchNamespacedEvent({ namespace: 'ev', name: 'web.probe', body: { reason: 'Other' } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      await core.deleteNamespacedEvent({ namespace: 'ev', name: 'web.probe' });
+      await all.received(4);
+      await probes.received(3);
+      assert.deepEqual(
+        all.events.map((e) => [e.type, (e.object as Event).reason, (e.object as Event).count]),
+        [
+          ['ADDED', 'Probe', 1],
+          ['MODIFIED', 'Probe', 2],
+          ['MODIFIED', 'Other', 2],
+          ['DELETED', 'Other', 2],
+        ],
+      );
+      const rvs = all.events.map((e) => Number(e.object.metadata!.resourceVersion));
+      assert.deepEqual(rvs, [...rvs].sort((a, b) => a - b));
+      assert.ok(rvs[0]! > Number(rv));
+      // Leaving the selection reads as DELETED; the delete after it is not the selected watch's business.
+      assert.deepEqual(
+        probes.events.map((e) => e.type),
+        ['ADDED', 'MODIFIED', 'DELETED'],
+      );
+      // Initial events come from storage too.
+      const initial = await recordWatch(kc, '/api/v1/namespaces/ev/events', { fieldSelector: 'reason=BackOff' });
+      try {
+        await initial.received(1);
+        assert.deepEqual(
+          initial.events.map((e) => [e.type, e.object.metadata!.name]),
+          [['ADDED', 'web.backoff']],
+        );
+      } finally {
+        initial.abort();
+      }
+    } finally {
+      all.abort();
+      probes.abort();
+    }
   });
 
   test('core and events.k8s.io are two views of one event: a series reads as count, and count as a series', async () => {

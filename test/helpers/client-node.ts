@@ -58,3 +58,32 @@ export async function eventually(check: () => boolean | Promise<boolean>, descri
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** One line of a watch stream as client-node hands it over. */
+export interface WatchEvent {
+  type: string;
+  object: k8s.KubernetesObject & { code?: number; reason?: string };
+}
+
+/** A running client-node watch that records its events. */
+export interface RecordedWatch {
+  events: WatchEvent[];
+  /** Resolves with what client-node passed to `done` (null: the server ended the stream). */
+  done: Promise<unknown>;
+  /** Resolves once `n` events have arrived. */
+  received(n: number): Promise<void>;
+  abort(): void;
+}
+
+export async function recordWatch(kc: k8s.KubeConfig, path: string, params: Record<string, string | number | boolean | undefined>): Promise<RecordedWatch> {
+  const events: WatchEvent[] = [];
+  let finished: (err: unknown) => void = () => undefined;
+  const done = new Promise<unknown>((resolve) => (finished = resolve));
+  const controller = await new k8s.Watch(kc).watch(path, params, (type, object) => events.push({ type, object }), (err) => finished(err));
+  return {
+    events,
+    done,
+    received: (n) => eventually(() => events.length >= n, () => `${events.length} of ${n} watch events: ${JSON.stringify(events.map((e) => e.type))}`),
+    abort: () => controller.abort(),
+  };
+}

@@ -1,5 +1,6 @@
 /**
- * The ObjectReader admission plugins use, over the apiserver's registries and their watch caches.
+ * The ObjectReader admission plugins use, over the apiserver's registries and their watch caches. A resource
+ * kept out of the watch cache (events) reads as empty here: admission decides synchronously, from memory.
  */
 import type { GroupResource } from '../../apimachinery/status.js';
 import type { CachedObject, CacheEvent } from '../../storage/cacher/cacher.js';
@@ -17,19 +18,23 @@ export class CacheObjectReader implements ObjectReader {
     private readonly all: () => Iterable<GenericRegistry>,
   ) {}
 
+  /** All cached resources share one watch cache: any of them tells its freshness. */
+  private anyCached(): GenericRegistry | undefined {
+    for (const r of this.all()) if (r.cached) return r;
+    return undefined;
+  }
+
   async fresh(): Promise<void> {
-    const any = this.all()[Symbol.iterator]().next();
-    if (!any.done) await any.value.waitFresh();
+    await this.anyCached()?.waitFresh();
   }
 
   get revision(): number {
-    const any = this.all()[Symbol.iterator]().next();
-    return any.done ? 0 : any.value.cacheRevision;
+    return this.anyCached()?.cacheRevision ?? 0;
   }
 
   listCached(gr: GroupResource, namespace?: string): CachedObject[] {
     const r = this.registry(gr);
-    return r ? r.cache.list(r.listPrefix(namespace)) : [];
+    return r?.cache?.list(r.listPrefix(namespace)) ?? [];
   }
 
   list(gr: GroupResource, namespace?: string): StoredObject[] {
@@ -38,7 +43,7 @@ export class CacheObjectReader implements ObjectReader {
 
   get(gr: GroupResource, namespace: string | undefined, name: string): StoredObject | undefined {
     const r = this.registry(gr);
-    const o = r?.cache.get(r.key(namespace, name));
+    const o = r?.cache?.get(r.key(namespace, name));
     return o ? (JSON.parse(o.json) as StoredObject) : undefined;
   }
 
@@ -46,9 +51,10 @@ export class CacheObjectReader implements ObjectReader {
     let stopped = false;
     const detach: Array<() => void> = [];
     const attach = (r: GenericRegistry): void => {
-      if (stopped) return;
+      const cache = r.cache;
+      if (stopped || !cache) return;
       detach.push(
-        r.cache.addWatcher({
+        cache.addWatcher({
           event: (ev: CacheEvent) => {
             listener({ gr: r.gr, namespace: ev.object.namespace, key: ev.object.key, type: ev.type });
             return true;

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { apiVersionOf } from '../../api/registry.js';
 import { badRequest, invalid, tooOldResourceVersion } from '../../apimachinery/status.js';
-import { TooOldError, type CachedObject, type CacheEvent } from '../../storage/cacher/cacher.js';
+import type { CachedObject, CacheEvent } from '../../storage/cacher/cacher.js';
 import { isTrue } from '../request-info.js';
 import { matchesSelectors, parseResourceVersion } from '../registry/generic.js';
 import type { StoredObject } from '../registry/strategy.js';
@@ -65,23 +65,13 @@ export async function watchObjects(scope: RequestScope): Promise<void> {
     await registry.waitForRevision(revision);
   }
 
-  // From here to addWatcher nothing awaits: the snapshot and the live feed join without a gap.
-  const cache = registry.cache;
+  // From the watch cache, nothing awaits from here to attach: the snapshot and the live feed join without a gap.
   const prefix = registry.listPrefix(opts.namespace);
   const matches = (o: CachedObject): boolean => o.key.startsWith(prefix) && matchesSelectors(o, opts.labelSelector, opts.fieldSelector);
-  let backlog: CacheEvent[] = [];
-  let tooOld: TooOldError | undefined;
   const startRevision = revisionNow(scope);
-  if (initial) {
-    backlog = cache.list(prefix).filter(matches).map((object) => ({ type: 'ADDED' as const, revision: object.revision, object }));
-  } else if (revision !== undefined && revision > 0) {
-    try {
-      backlog = cache.eventsSince(revision);
-    } catch (err) {
-      if (!(err instanceof TooOldError)) throw err;
-      tooOld = err;
-    }
-  }
+  const pending = registry.watchSource(prefix, { initial, ...(revision !== undefined ? { revision } : {}) }, matches);
+  const source = pending instanceof Promise ? await pending : pending;
+  const { backlog, tooOld } = source;
 
   const kind = scope.resource.info.kind;
   const apiVersion = apiVersionOf(scope.resource.info);
@@ -145,7 +135,8 @@ export async function watchObjects(scope: RequestScope): Promise<void> {
     finish();
     return;
   }
-  detach = cache.addWatcher({ event: deliver, terminate: finish });
+  detach = source.attach({ event: deliver, terminate: finish });
+  if (closed) detach();
   for (const ev of backlog) if (!deliver(ev)) return;
   if (initial && sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
   if (allowBookmarks) {

@@ -120,13 +120,13 @@ export async function updateObject(scope: RequestScope, ctx: WriteContext): Prom
   }
   const subresource = info.subresource === 'status' || info.subresource === 'finalize' ? info.subresource : undefined;
   await admit(scope, ctx, 'UPDATE', info.name, obj, dryRun);
-  const before = scope.registry.cache.get(scope.registry.key(info.namespace, info.name));
+  const creates = scope.registry.resource.strategy.allowCreateOnUpdate === true && (await scope.registry.find(info.namespace || undefined, info.name)) === undefined;
   const updated = await scope.registry.update(info.namespace || undefined, info.name, toStorageVersion(obj, scope.resource.info), {
     dryRun,
     ...(subresource ? { subresource } : {}),
     ...trackUpdates(scope),
   });
-  respondObject(scope, served(scope, updated), before === undefined && scope.registry.resource.strategy.allowCreateOnUpdate ? 201 : 200);
+  respondObject(scope, served(scope, updated), creates ? 201 : 200);
 }
 
 /** Applies a patch body of the request's patch type to `current`. */

@@ -20,7 +20,7 @@ import {
   timeout,
   type GroupResource,
 } from '../../apimachinery/status.js';
-import type { CachedObject, Cacher, ResourceCache } from '../../storage/cacher/cacher.js';
+import { TooOldError, type CachedObject, type Cacher, type CacheEvent, type CacheWatcherSink, type ResourceCache } from '../../storage/cacher/cacher.js';
 import { decodeContinue, encodeContinue } from '../../storage/continue.js';
 import { isStorageError, StorageError } from '../../storage/errors.js';
 import type { KeyValue, Store } from '../../storage/interface.js';
@@ -71,6 +71,21 @@ class DryRunResult {
   constructor(readonly object: StoredObject) {}
 }
 
+/**
+ * Where a watch's events come from: what it starts with (the initial state as ADDED events, or the history
+ * after the revision it resumes at), then the live feed, joined without a gap.
+ */
+export interface WatchSource {
+  backlog: CacheEvent[];
+  /** Set when the history no longer reaches back to the revision asked for (the watch gets a 410). */
+  tooOld?: TooOldError;
+  /** Starts the live feed into `sink`; returns what stops it. */
+  attach(sink: CacheWatcherSink): () => void;
+}
+
+/** How many keys a storage list reads at a time when it filters (an unlimited list of a big uncached resource). */
+const STORAGE_LIST_PAGE = 1000;
+
 /** Matches objects against list/watch selectors. */
 export function matchesSelectors(o: CachedObject, labels?: LabelSelector, fields?: FieldSelector): boolean {
   if (labels && !labels.empty() && !labels.matches(o.labels)) return false;
@@ -88,6 +103,11 @@ export class GenericRegistry {
     readonly resource: Resource,
     private readonly store: Store,
     private readonly cacher: Cacher,
+    /**
+     * False for a resource kept out of the watch cache (events, as kube-apiserver's default watch cache sizes
+     * say): its reads and watches go to storage, so the apiserver does not hold every one of them in memory.
+     */
+    readonly cached = true,
   ) {
     this.prefix = resourcePrefix(resource.info.group, resource.info.resource);
     this.gr = { group: resource.info.group, resource: resource.info.resource };
@@ -100,8 +120,9 @@ export class GenericRegistry {
     return this.cacher.revision;
   }
 
-  get cache(): ResourceCache {
-    return this.cacher.resource(this.prefix);
+  /** The resource's watch cache; undefined when it is not cached. */
+  get cache(): ResourceCache | undefined {
+    return this.cached ? this.cacher.resource(this.prefix) : undefined;
   }
 
   key(namespace: string | undefined, name: string): string {
@@ -115,6 +136,7 @@ export class GenericRegistry {
 
   /** Waits until the cache reflects every write storage has acknowledged (a consistent read). */
   async waitFresh(): Promise<void> {
+    if (!this.cached) return;
     try {
       await this.cacher.waitUntilConsistent();
     } catch (err) {
@@ -124,6 +146,7 @@ export class GenericRegistry {
   }
 
   async waitForRevision(revision: number): Promise<void> {
+    if (!this.cached) return;
     try {
       await this.cacher.waitUntilFresh(revision);
     } catch {
@@ -131,12 +154,26 @@ export class GenericRegistry {
     }
   }
 
-  /** The current object, from the cache after a consistent wait. */
+  /** The current object, from the cache after a consistent wait (from storage when uncached). */
   async get(namespace: string | undefined, name: string): Promise<CachedObject> {
-    await this.waitFresh();
-    const found = this.cache.get(this.key(namespace, name));
+    const found = await this.find(namespace, name);
     if (!found) throw notFound(this.gr, name);
     return found;
+  }
+
+  /** Like `get`, but undefined when the object does not exist. */
+  async find(namespace: string | undefined, name: string): Promise<CachedObject | undefined> {
+    const cache = this.cache;
+    if (cache) {
+      await this.waitFresh();
+      return cache.get(this.key(namespace, name));
+    }
+    try {
+      return this.decode(await this.store.get(this.key(namespace, name)));
+    } catch (err) {
+      if (isStorageError(err, 'NotFound')) return undefined;
+      throw this.translate(err, name);
+    }
   }
 
   /** The current object, decoded, straight from storage (for read-modify-write). */
@@ -171,6 +208,7 @@ export class GenericRegistry {
       return this.listFromStorage(prefix, opts, { continue: opts.continue });
     }
     const revision = rv === '' ? undefined : parseResourceVersion(rv);
+    if (!this.cached) return this.listFromStorage(prefix, opts, match === 'Exact' && revision ? { revision } : {});
     if (match === 'Exact' && revision !== undefined && revision !== this.cacher.revision) {
       return this.listFromStorage(prefix, opts, { revision });
     }
@@ -181,7 +219,7 @@ export class GenericRegistry {
 
   private listFromCache(prefix: string, opts: ListOptions): ListResult {
     const revision = this.cacher.revision;
-    const all = this.cache.list(prefix);
+    const all = this.cache!.list(prefix);
     const selecting = !(opts.labelSelector?.empty() ?? true) || !(opts.fieldSelector?.empty() ?? true);
     const items = selecting ? all.filter((o) => matchesSelectors(o, opts.labelSelector, opts.fieldSelector)) : all;
     const limit = opts.limit ?? 0;
@@ -194,12 +232,14 @@ export class GenericRegistry {
 
   private async listFromStorage(prefix: string, opts: ListOptions, start: { continue?: string; revision?: number }): Promise<ListResult> {
     const limit = opts.limit ?? 0;
+    // An unlimited list is read in pages all the same, so only what matches is held at once.
+    const pageSize = limit > 0 ? limit : STORAGE_LIST_PAGE;
     const items: CachedObject[] = [];
     let token = start.continue;
     let revision = start.revision;
     try {
       for (;;) {
-        const page = await this.store.list(prefix, token ? { continue: token, limit } : { revision, limit });
+        const page = await this.store.list(prefix, token ? { continue: token, limit: pageSize } : { revision, limit: pageSize });
         revision = page.revision;
         for (const kv of page.items) {
           const o = this.decode(kv);
@@ -222,6 +262,68 @@ export class GenericRegistry {
       if (isStorageError(err, 'Invalid')) throw badRequest(err.message);
       throw this.translate(err, '');
     }
+  }
+
+  /**
+   * The events of a watch under `prefix`: with `initial`, the current objects then every change; otherwise
+   * every change after `revision` (or from now). From the watch cache, the snapshot and the live feed join
+   * synchronously (call `attach` before awaiting anything); from storage, the feed starts at the listed revision.
+   */
+  watchSource(prefix: string, from: { initial: boolean; revision?: number }, matches: (o: CachedObject) => boolean): WatchSource | Promise<WatchSource> {
+    const cache = this.cache;
+    if (!cache) return this.storageWatchSource(prefix, from, matches);
+    let backlog: CacheEvent[] = [];
+    let tooOld: TooOldError | undefined;
+    if (from.initial) {
+      backlog = cache.list(prefix).filter(matches).map((object) => ({ type: 'ADDED' as const, revision: object.revision, object }));
+    } else if (from.revision !== undefined && from.revision > 0) {
+      try {
+        backlog = cache.eventsSince(from.revision);
+      } catch (err) {
+        if (!(err instanceof TooOldError)) throw err;
+        tooOld = err;
+      }
+    }
+    return { backlog, ...(tooOld ? { tooOld } : {}), attach: (sink) => cache.addWatcher(sink) };
+  }
+
+  private async storageWatchSource(prefix: string, from: { initial: boolean; revision?: number }, matches: (o: CachedObject) => boolean): Promise<WatchSource> {
+    let backlog: CacheEvent[] = [];
+    let revision: number;
+    if (from.initial) {
+      const listed = await this.listFromStorage(prefix, {}, {});
+      backlog = listed.items.filter(matches).map((object) => ({ type: 'ADDED' as const, revision: object.revision, object }));
+      revision = listed.revision;
+    } else if (from.revision !== undefined && from.revision > 0) {
+      const compacted = await this.store.compactedRevision();
+      if (from.revision < compacted) return { backlog, tooOld: new TooOldError(from.revision, compacted + 1), attach: () => () => undefined };
+      revision = from.revision;
+    } else {
+      revision = await this.store.currentRevision();
+    }
+    const watcher = this.store.watch(prefix, { fromRevision: revision, recursive: true });
+    const decode = this.decode;
+    return {
+      backlog,
+      attach: (sink) => {
+        void (async () => {
+          try {
+            for await (const ev of watcher) {
+              const object = decode({ key: ev.key, value: ev.value, createRevision: 0, modRevision: ev.revision });
+              const event: CacheEvent = { type: ev.type, revision: ev.revision, object };
+              // The state before only decides whether the object left the selection; its own revision is not needed.
+              if (ev.prevValue && ev.type !== 'ADDED') event.prev = decode({ key: ev.key, value: ev.prevValue, createRevision: 0, modRevision: ev.revision });
+              if (!sink.event(event)) break;
+            }
+          } catch {
+            // A storage watch that cannot go on (compacted, too slow) ends the client's watch; it re-watches.
+          }
+          watcher.stop();
+          sink.terminate();
+        })();
+        return () => watcher.stop();
+      },
+    };
   }
 
   /** The 410 for a continue token past compaction, carrying a token that continues at the latest revision. */

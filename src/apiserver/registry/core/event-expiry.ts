@@ -8,11 +8,13 @@
  * change to the Store contract, and it survives restarts because it decides from what the events themselves
  * record (the last of series.lastObservedTime, lastTimestamp, eventTime, firstTimestamp, creationTimestamp),
  * not from in-memory timers. Like a lease, an event that is observed again (its series or count bumped) lives
- * on. Reads come from the cache; only expired events cost a storage write (a delete at the revision seen, so
- * an event updated meanwhile is kept).
+ * on. Events are not in the watch cache (as in kube), so the sweeper follows them itself: one paged list,
+ * then a watch, keeping only each event's expiry time and revision; only expired events cost a storage write
+ * (a delete at the revision seen, so an event updated meanwhile is kept).
  */
 import type { Logger } from 'pino';
 import { StatusError } from '../../../apimachinery/status.js';
+import type { CachedObject } from '../../../storage/cacher/cacher.js';
 import type { GenericRegistry } from '../generic.js';
 import type { StoredObject } from '../strategy.js';
 
@@ -43,8 +45,12 @@ export class EventExpiry {
   private sweeping: Promise<void> | undefined;
   private readonly ttlMs: number;
   private readonly intervalMs: number;
-  /** When each cached event (at its revision) expires, so a sweep parses only new or changed events. */
+  /** When each event (by key, at its revision) expires, as the list and watch of events last told. */
   private readonly expiries = new Map<string, { revision: number; at: number }>();
+  /** Resolves once the first list is in `expiries`. */
+  private followed: Promise<void> | undefined;
+  private unfollow: (() => void) | undefined;
+  private stopped = false;
 
   constructor(
     private readonly events: GenericRegistry,
@@ -56,6 +62,7 @@ export class EventExpiry {
 
   start(): void {
     if (this.ttlMs <= 0) return;
+    this.followed = this.follow();
     const tick = (): void => {
       this.sweeping = this.sweep()
         .then(() => undefined)
@@ -69,32 +76,23 @@ export class EventExpiry {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.unfollow?.();
     await this.sweeping;
   }
 
   /** Deletes every event not observed within the TTL; returns how many went. */
   async sweep(now = Date.now()): Promise<number> {
-    await this.events.waitFresh();
-    const live = new Set<string>();
-    const expired: Array<{ namespace: string; name: string; revision: number }> = [];
-    for (const o of this.events.cache.list()) {
-      live.add(o.key);
-      let entry = this.expiries.get(o.key);
-      if (!entry || entry.revision !== o.revision) {
-        const seen = lastObserved(JSON.parse(o.json) as StoredObject);
-        // An event recording no time at all is kept for a TTL from when this apiserver first saw it.
-        entry = { revision: o.revision, at: (Number.isNaN(seen) ? now : seen) + this.ttlMs };
-        this.expiries.set(o.key, entry);
-      }
-      if (entry.at <= now) expired.push({ namespace: o.namespace, name: o.name, revision: o.revision });
-    }
-    for (const key of this.expiries.keys()) if (!live.has(key)) this.expiries.delete(key);
+    await this.followed;
     let deleted = 0;
-    for (const e of expired) {
+    for (const [key, e] of [...this.expiries]) {
+      if (e.at > now || this.stopped) continue;
+      // Keys are <prefix><namespace>/<name>.
+      const [namespace, name] = key.slice(this.events.prefix.length).split('/') as [string, string];
       try {
-        await this.events.delete(e.namespace || undefined, e.name, { preconditions: { resourceVersion: String(e.revision) } });
+        await this.events.delete(namespace, name, { preconditions: { resourceVersion: String(e.revision) } });
         deleted++;
       } catch (err) {
         // Gone already, or observed again since: nothing to do.
@@ -103,5 +101,47 @@ export class EventExpiry {
     }
     if (deleted > 0) this.opts.logger.debug({ deleted }, 'expired events deleted');
     return deleted;
+  }
+
+  /** Lists every event (a page at a time) and then follows their changes; starts over if the watch ends. */
+  private async follow(): Promise<void> {
+    try {
+      this.expiries.clear();
+      let revision = 0;
+      let token: string | undefined;
+      do {
+        const page = await this.events.list({ limit: 1000, ...(token ? { continue: token } : {}) });
+        for (const o of page.items) this.observe(o);
+        revision = page.revision;
+        token = page.continue;
+      } while (token && !this.stopped);
+      const pending = this.events.watchSource(this.events.prefix, { initial: false, revision }, () => true);
+      const source = pending instanceof Promise ? await pending : pending;
+      if (source.tooOld) throw source.tooOld;
+      if (this.stopped) return;
+      this.unfollow = source.attach({
+        event: (ev) => {
+          if (ev.type === 'DELETED') this.expiries.delete(ev.object.key);
+          else this.observe(ev.object);
+          return !this.stopped;
+        },
+        terminate: () => this.refollow(),
+      });
+    } catch (err) {
+      this.opts.logger.warn({ err }, 'event expiry lost track of events; listing again');
+      this.refollow();
+    }
+  }
+
+  private refollow(): void {
+    if (!this.stopped) setTimeout(() => (this.followed = this.follow()), 1000).unref();
+  }
+
+  private observe(o: CachedObject): void {
+    const seen = lastObserved(JSON.parse(o.json) as StoredObject);
+    // An event recording no time at all is kept for a TTL from when this apiserver first saw it.
+    const previous = this.expiries.get(o.key);
+    const at = Number.isNaN(seen) ? (previous?.at ?? Date.now() + this.ttlMs) : seen + this.ttlMs;
+    this.expiries.set(o.key, { revision: o.revision, at });
   }
 }
