@@ -142,6 +142,9 @@ export interface SchedulerScaleReport {
   /** Server RSS after settling, and the highest seen during the run (MB). */
   rssMB: number;
   peakRssMB: number;
+  /** The server's V8 heap after settling (its /metrics): what is in use (live and not yet collected) and its size (MB). */
+  heapUsedMB: number;
+  heapTotalMB: number;
   /** Nodes whose Ready condition was ever seen other than True, and how many are Ready at the end. */
   notReadyEver: number;
   readyAtEnd: number;
@@ -153,6 +156,15 @@ const isReady = (n: Node): boolean => n.status?.conditions?.some((c) => c.type =
 async function notRunning(pods: ReturnType<Client['resource']>): Promise<number> {
   const page = await pods.list({ fieldSelector: 'status.phase!=Running', limit: 500 });
   return page.items.length + (page.metadata?.remainingItemCount ?? 0);
+}
+
+/** The server's heap in use and its size, from the process metrics on /metrics. */
+async function heapMB(client: Client): Promise<{ heapUsedMB: number; heapTotalMB: number }> {
+  const res = await client.transport.request({ method: 'GET', path: '/metrics' });
+  let text = '';
+  for await (const chunk of res.body) text += String(chunk);
+  const metric = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
+  return { heapUsedMB: metric('nodejs_heap_size_used_bytes'), heapTotalMB: metric('nodejs_heap_size_total_bytes') };
 }
 
 async function scale(): Promise<SchedulerScaleReport> {
@@ -226,6 +238,7 @@ async function scale(): Promise<SchedulerScaleReport> {
     settleSeconds,
     rssMB: rssMB(Number(serverPid)),
     peakRssMB,
+    ...(await heapMB(client)),
     notReadyEver: notReadyEver.size,
     readyAtEnd: [...ready.values()].filter(Boolean).length,
   };

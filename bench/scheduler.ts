@@ -192,7 +192,7 @@ async function simScale(rows: BenchRow[], checks: Check[], log: (s: string) => v
     log(`scale: --sim-nodes ${nodes}, ${pods} pods`);
     const r = await runClient<SchedulerScaleReport>(schedulerClient, 'scale', server, log, [String(nodes), String(pods), settle]);
     const backend = `k8ts up (sqlite, ${nodes} sim nodes)`;
-    rows.push({ suite: 'scheduler', backend, step: `RSS with ${pods} pods Running`, value: r.rssMB, unit: 'MB', note: `after ${r.settleSeconds} s quiet; peak ${r.peakRssMB.toFixed(0)} MB; all Running ${(r.allRunningMs / 1000).toFixed(0)} s after the first create` });
+    rows.push({ suite: 'scheduler', backend, step: `RSS with ${pods} pods Running`, value: r.rssMB, unit: 'MB', note: `after ${r.settleSeconds} s quiet; peak ${r.peakRssMB.toFixed(0)} MB; V8 heap ${r.heapUsedMB.toFixed(0)} MB used of ${r.heapTotalMB.toFixed(0)} MB; all Running ${(r.allRunningMs / 1000).toFixed(0)} s after the first create` });
     rows.push({ suite: 'scheduler', backend, step: `nodes Ready with ${pods} pods`, value: r.readyAtEnd, unit: 'nodes', note: `${r.notReadyEver} ever seen not Ready` });
     checks.push({ target: `--sim-nodes ${nodes} with ${pods} pods: RSS <= 2 GB`, actual: `${r.rssMB.toFixed(0)} MB (peak ${r.peakRssMB.toFixed(0)} MB)`, ok: r.rssMB <= 2048 });
     checks.push({ target: 'every node stays Ready', actual: `${r.readyAtEnd}/${nodes} Ready at the end, ${r.notReadyEver} ever not Ready`, ok: r.readyAtEnd === nodes && r.notReadyEver === 0 });
