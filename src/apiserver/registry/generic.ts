@@ -111,7 +111,8 @@ export class GenericRegistry {
   ) {
     this.prefix = resourcePrefix(resource.info.group, resource.info.resource);
     this.gr = { group: resource.info.group, resource: resource.info.resource };
-    this.decode = cacheDecoder(resource);
+    // Objects this registry reads from storage itself serve one request (the watch cache keeps its own).
+    this.decode = cacheDecoder(resource, { packed: false });
     this.withStatus = hasStatusSubresource(resource.info);
   }
 
