@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { componentLogger } from '../util/log.js';
 import type { Client } from './client.js';
-import { SharedInformer } from './informer.js';
+import { compactPod, SharedInformer } from './informer.js';
 import type { KubeObject, ResourceRef } from './types.js';
 
 export interface InformerFilter {
@@ -30,7 +30,8 @@ export class SharedInformerFactory {
     const key = `${ref.group}/${ref.version}/${ref.resource}?${filter.labelSelector ?? ''}&${filter.fieldSelector ?? ''}`;
     let informer = this.informers.get(key);
     if (!informer) {
-      informer = new SharedInformer<KubeObject>(this.client.resource(ref), { ...filter, logger: this.log });
+      const pods = ref.group === '' && ref.resource === 'pods';
+      informer = new SharedInformer<KubeObject>(this.client.resource(ref), { ...filter, logger: this.log, ...(pods ? { transform: compactPod } : {}) });
       this.informers.set(key, informer);
       if (this.started) informer.run();
     }

@@ -11,6 +11,7 @@ import { componentLogger } from '../util/log.js';
 import type { ResourceClient } from './client.js';
 import { APIError, isGone } from './errors.js';
 import { internObject } from '../util/intern.js';
+import { shareParts } from '../util/share.js';
 import { Indexer, metaNamespaceKey, type IndexFunc } from './indexer.js';
 import { Lister } from './lister.js';
 import type { KubeObject } from './types.js';
@@ -50,6 +51,19 @@ export function stripManagedFields<T extends KubeObject>(obj: T): T {
     (obj as { metadata: KubeObject['metadata'] }).metadata = metadata;
   }
   internObject(obj);
+  return obj;
+}
+
+/**
+ * The default transform for pods, which a cluster holds by the hundred thousand: as stripManagedFields, and
+ * the pieces of spec and status that repeat across pods shared, frozen (src/util/share.ts). The pod, its
+ * metadata, spec and status stay its own.
+ */
+export function compactPod<T extends KubeObject>(obj: T): T {
+  stripManagedFields(obj);
+  const pod = obj as { spec?: unknown; status?: unknown };
+  shareParts(pod.spec);
+  shareParts(pod.status);
   return obj;
 }
 
