@@ -22,6 +22,7 @@ import { SharedInformerFactory } from '../client/informer-factory.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { controllerManagerSettings, type SharedControllerManagerFlags } from './controller-manager.js';
 import { parseDuration } from './duration.js';
+import { boundHeapGrowth } from './heap.js';
 import { COMPONENTS } from './components.js';
 import { simulatorOptions, type SimFlags } from './sim.js';
 import type { KubeletFlags } from './kubelet-flags.js';
@@ -56,6 +57,7 @@ export interface UpOptions extends SimFlags, KubeletFlags, SharedControllerManag
  * accepting requests, let in-flight writes finish, close watches and the store, and exit 0.
  */
 export async function up(opts: UpOptions): Promise<void> {
+  boundHeapGrowth();
   const log = componentLogger('up');
   const started = performance.now();
   const unknown = opts.disable.filter((c) => !(COMPONENTS as readonly string[]).includes(c));
