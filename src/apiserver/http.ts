@@ -3,7 +3,8 @@
  * format (JSON, YAML, Table, gzip) and writing objects and Status errors.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gzipSync } from 'node:zlib';
+import type { Writable } from 'node:stream';
+import { createGzip, gzipSync } from 'node:zlib';
 import { parseAllDocuments, Parser as YAMLParser, stringify as toYAML } from 'yaml';
 import { decodeKubernetesProtobuf, PROTOBUF_TYPE } from '../apimachinery/protobuf/decode.js';
 import { badRequest, requestEntityTooLarge, StatusError, unsupportedMediaType } from '../apimachinery/status.js';
@@ -230,6 +231,52 @@ export function writeObject(req: IncomingMessage, res: ServerResponse, obj: unkn
   headers['Content-Length'] = Buffer.byteLength(body);
   res.writeHead(opts.status ?? 200, headers);
   res.end(body);
+}
+
+/**
+ * Writes JSON made of many pieces (a list's items) as it goes, chunked and gzipped when accepted, instead of
+ * joining them first: a list of 150,000 pods is more text than one V8 string can hold, and a response
+ * written piece by piece, waiting when the client reads slowly, holds a batch at a time, not the whole list.
+ */
+export async function writeJSONPieces(req: IncomingMessage, res: ServerResponse, pieces: Iterable<string>, opts: Pick<WriteOptions, 'warnings'> = {}): Promise<void> {
+  const headers: Record<string, string | string[]> = { 'Content-Type': JSON_TYPE };
+  if (opts.warnings && opts.warnings.length > 0) headers['Warning'] = opts.warnings.map(warningHeader);
+  let out: Writable = res;
+  if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    headers['Content-Encoding'] = 'gzip';
+    headers['Vary'] = 'Accept-Encoding';
+    const gzip = createGzip({ level: 1 });
+    gzip.pipe(res);
+    res.once('close', () => gzip.destroy());
+    out = gzip;
+  }
+  res.writeHead(200, headers);
+  let batch = '';
+  for (const piece of pieces) {
+    if (res.destroyed) return;
+    batch += piece;
+    if (batch.length < WRITE_BATCH_CHARS) continue;
+    const flowing = out.write(batch);
+    batch = '';
+    if (!flowing) await drained(out, res);
+  }
+  out.end(batch);
+}
+
+/** How much of a piecewise answer is gathered before it is written. */
+const WRITE_BATCH_CHARS = 256 * 1024;
+
+/** Resolves when `out` can take more, or the client has gone. */
+function drained(out: Writable, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    out.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 /** A `Warning` header value as kube-apiserver sends it (code 299, no agent). */

@@ -96,4 +96,27 @@ describe('content negotiation', () => {
     assert.equal(plain.headers['content-encoding'], undefined);
     assert.equal((JSON.parse(plain.body.toString()) as { items: unknown[] }).items.length, 200);
   });
+
+  test('a list of more than a thousand items is written piece by piece, gzipped or not, and reads the same', async () => {
+    const ns = '/api/v1/namespaces';
+    assert.equal((await api.json('POST', ns, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'big' } })).status, 201);
+    const names = Array.from({ length: 1500 }, (_, i) => `big-${i}`);
+    for (let i = 0; i < names.length; i += 50) {
+      await Promise.all(names.slice(i, i + 50).map(async (name) => assert.equal((await api.json('POST', `${ns}/big/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { blob: 'y'.repeat(500) } })).status, 201)));
+    }
+    type List = { kind: string; metadata: { resourceVersion: string }; items: { metadata: { name: string; resourceVersion: string }; data?: { blob?: string } }[] };
+    const zipped = await get(`${ns}/big/configmaps`, 'application/json', { 'Accept-Encoding': 'gzip' });
+    assert.equal(zipped.status, 200);
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    const plain = await get(`${ns}/big/configmaps`, 'application/json');
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    for (const list of [JSON.parse(gunzipSync(zipped.body).toString()) as List, JSON.parse(plain.body.toString()) as List]) {
+      assert.equal(list.kind, 'ConfigMapList');
+      assert.match(list.metadata.resourceVersion, /^\d+$/);
+      const mine = list.items.filter((o) => o.metadata.name.startsWith('big-'));
+      assert.deepEqual(mine.map((o) => o.metadata.name).sort(), [...names].sort());
+      assert.ok(mine.every((o) => o.data?.blob === 'y'.repeat(500) && /^\d+$/.test(o.metadata.resourceVersion)));
+    }
+  });
 });

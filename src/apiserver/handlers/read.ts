@@ -21,5 +21,5 @@ export async function listObjects(scope: RequestScope): Promise<void> {
   const meta: { resourceVersion: string; continue?: string; remainingItemCount?: number } = { resourceVersion: String(result.revision) };
   if (result.continue) meta.continue = result.continue;
   if (result.remainingItemCount !== undefined) meta.remainingItemCount = result.remainingItemCount;
-  respondList(scope, result.items, meta);
+  await respondList(scope, result.items, meta);
 }

@@ -9,7 +9,7 @@ import { badRequest } from '../../apimachinery/status.js';
 import { apiVersionOf } from '../../api/registry.js';
 import type { CachedObject } from '../../storage/cacher/cacher.js';
 import type { UserInfo } from '../auth/authenticator.js';
-import { writeObject, type Negotiated } from '../http.js';
+import { JSON_TYPE, writeJSONPieces, writeObject, type Negotiated } from '../http.js';
 import type { ResourceRequest } from '../request-info.js';
 import { fromStorageVersion } from '../registry/conversion.js';
 import type { GenericRegistry, ListOptions } from '../registry/generic.js';
@@ -79,12 +79,15 @@ export function listKind(scope: RequestScope): string {
   return `${scope.resource.info.kind}List`;
 }
 
+/** Lists with more items than this are written as they are serialized, not joined into one text first. */
+const PIECEWISE_LIST_ITEMS = 1000;
+
 /** Answers with a list of cached objects, serialized by concatenation (no re-encoding of items). */
-export function respondList(
+export async function respondList(
   scope: RequestScope,
   items: readonly CachedObject[],
   meta: { resourceVersion: string; continue?: string; remainingItemCount?: number },
-): void {
+): Promise<void> {
   scope.code = 200;
   const listMeta: Record<string, unknown> = { resourceVersion: meta.resourceVersion };
   if (meta.continue) listMeta.continue = meta.continue;
@@ -107,8 +110,19 @@ export function respondList(
     return;
   }
   const head = JSON.stringify({ kind: listKind(scope), apiVersion: apiVersionOf(scope.resource.info), metadata: listMeta });
+  if (items.length > PIECEWISE_LIST_ITEMS && scope.accept.type === JSON_TYPE) {
+    await writeJSONPieces(scope.req, scope.res, listPieces(scope, head, items), { warnings: scope.warnings });
+    return;
+  }
   const body = `${head.slice(0, -1)},"items":[${items.map((o) => servedJSON(scope, o)).join(',')}]}`;
   writeObject(scope.req, scope.res, undefined, { json: body, type: scope.accept.type, warnings: scope.warnings });
+}
+
+/** The text of a list, piece by piece: its head, then each item (serialized only when its turn comes). */
+function* listPieces(scope: RequestScope, head: string, items: readonly CachedObject[]): Generator<string> {
+  yield `${head.slice(0, -1)},"items":[`;
+  for (let i = 0; i < items.length; i++) yield i === 0 ? servedJSON(scope, items[i]!) : `,${servedJSON(scope, items[i]!)}`;
+  yield ']}';
 }
 
 /** Larger limits are served as this (storage backends take 32-bit limits). */
