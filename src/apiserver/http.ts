@@ -214,6 +214,19 @@ export interface WriteOptions {
   headers?: Record<string, string>;
 }
 
+/** The headers of an answer of `type`: the extra ones asked for and the warnings. */
+function answerHeaders(type: string, opts: Pick<WriteOptions, 'warnings' | 'headers'>): Record<string, string | number | string[]> {
+  const headers: Record<string, string | number | string[]> = { 'Content-Type': type, ...opts.headers };
+  if (opts.warnings && opts.warnings.length > 0) headers['Warning'] = opts.warnings.map(warningHeader);
+  return headers;
+}
+
+function acceptsGzip(req: IncomingMessage): boolean {
+  return /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+}
+
+const GZIP_HEADERS = { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' };
+
 /** Writes an object (or pre-serialized JSON) in the negotiated format, gzipped when large and accepted. */
 export function writeObject(req: IncomingMessage, res: ServerResponse, obj: unknown, opts: WriteOptions = {}): void {
   const type = opts.type ?? JSON_TYPE;
@@ -221,12 +234,10 @@ export function writeObject(req: IncomingMessage, res: ServerResponse, obj: unkn
   if (type === YAML_TYPE) text = toYAML(opts.json !== undefined ? JSON.parse(opts.json) : obj);
   else text = opts.json ?? JSON.stringify(obj);
   let body: Buffer | string = text;
-  const headers: Record<string, string | number | string[]> = { 'Content-Type': type, ...opts.headers };
-  if (opts.warnings && opts.warnings.length > 0) headers['Warning'] = opts.warnings.map(warningHeader);
-  if (text.length >= GZIP_THRESHOLD && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+  const headers = answerHeaders(type, opts);
+  if (text.length >= GZIP_THRESHOLD && acceptsGzip(req)) {
     body = gzipSync(text, { level: 1 });
-    headers['Content-Encoding'] = 'gzip';
-    headers['Vary'] = 'Accept-Encoding';
+    Object.assign(headers, GZIP_HEADERS);
   }
   headers['Content-Length'] = Buffer.byteLength(body);
   res.writeHead(opts.status ?? 200, headers);
@@ -239,12 +250,10 @@ export function writeObject(req: IncomingMessage, res: ServerResponse, obj: unkn
  * written piece by piece, waiting when the client reads slowly, holds a batch at a time, not the whole list.
  */
 export async function writeJSONPieces(req: IncomingMessage, res: ServerResponse, pieces: Iterable<string>, opts: Pick<WriteOptions, 'warnings'> = {}): Promise<void> {
-  const headers: Record<string, string | string[]> = { 'Content-Type': JSON_TYPE };
-  if (opts.warnings && opts.warnings.length > 0) headers['Warning'] = opts.warnings.map(warningHeader);
+  const headers = answerHeaders(JSON_TYPE, opts);
   let out: Writable = res;
-  if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-    headers['Content-Encoding'] = 'gzip';
-    headers['Vary'] = 'Accept-Encoding';
+  if (acceptsGzip(req)) {
+    Object.assign(headers, GZIP_HEADERS);
     const gzip = createGzip({ level: 1 });
     gzip.pipe(res);
     res.once('close', () => gzip.destroy());

@@ -5,8 +5,7 @@
  * (every Lease renewal), so with V8's default it carries up to that much again in dead objects between
  * collections, and its RSS follows. Bounding the growth to half again what is live keeps RSS near what the
  * process really holds, for a few percent more time in (mostly concurrent) marking (a quarter cost a fifth of
- * the scheduling throughput of `npm run bench -- scheduler`). Go servers make the
- * same trade with GOGC.
+ * the scheduling throughput of `npm run bench -- scheduler`). Go servers make the same trade with GOGC.
  */
 import { setFlagsFromString } from 'node:v8';
 
